@@ -1,0 +1,161 @@
+"""Command line: ``pipelinekit report``, ``pipelinekit validate``, ``pipelinekit sample``.
+
+Exit codes: 0 ok (warnings on stderr), 2 invalid input or arguments, 1 unexpected
+failure (short message; the traceback only with ``--debug``). Messages go to stderr;
+stdout carries only the requested output.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pipelinekit import __version__
+from pipelinekit.errors import PipelineKitError, SchemaError, format_problems
+
+__all__ = ["main"]
+
+FORMATS = ("text", "markdown", "json")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pipelinekit", description="Sales-pipeline KPIs from canonical CRM tables."
+    )
+    parser.add_argument("--version", action="version", version=f"pipelinekit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def data_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--tz", default="Asia/Tokyo", help="dataset time zone (default Asia/Tokyo)")
+        p.add_argument("--encoding", default="utf-8", help="CSV encoding, e.g. cp932")
+        p.add_argument("--strict", action="store_true", help="orphan foreign keys are errors")
+        p.add_argument(
+            "--errors", choices=("text", "json"), default="text", help="format of problem lists"
+        )
+        p.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
+
+    report = sub.add_parser("report", help="print the KPI report")
+    report.add_argument("data_dir", nargs="?", help="directory of tables (default: bundled sample)")
+    report.add_argument("--as-of", help="report day YYYY-MM-DD (default: latest date in the data)")
+    report.add_argument("--format", choices=FORMATS, default="text")
+    report.add_argument("--lang", choices=("en", "ja"), default="en")
+    report.add_argument("--output", "-o", help="write to this file (atomically) instead of stdout")
+    data_options(report)
+
+    validate = sub.add_parser("validate", help="check a directory of tables, list every problem")
+    validate.add_argument("data_dir")
+    data_options(validate)
+
+    sample = sub.add_parser("sample", help="write a synthetic dataset")
+    sample.add_argument("out_dir")
+    sample.add_argument("--leads", type=int, default=2000)
+    sample.add_argument("--seed", type=int, default=7)
+    sample.add_argument("--format", choices=("csv", "parquet"), default="csv")
+    sample.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS
+    )
+    return parser
+
+
+def _load(args: argparse.Namespace) -> Any:
+    from pipelinekit.dataset import read_dataset, sample_dataset
+
+    if getattr(args, "data_dir", None) is None:
+        return sample_dataset()
+    return read_dataset(args.data_dir, tz=args.tz, strict=args.strict, encoding=args.encoding)
+
+
+def _print_warnings(dataset: Any, errors_format: str) -> None:
+    if not dataset.warnings:
+        return
+    if errors_format == "json":
+        print(json.dumps(SchemaError(dataset.warnings).to_records(), ensure_ascii=False), file=sys.stderr)
+    else:
+        print(format_problems(list(dataset.warnings)), file=sys.stderr)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipelinekit._atomic import write_text_atomic
+    from pipelinekit.report import build_report
+    from pipelinekit.report.render import render_markdown, render_text
+
+    dataset = _load(args)
+    _print_warnings(dataset, args.errors)
+    rep = build_report(dataset, as_of=args.as_of)
+    if args.format == "json":
+        text = rep.to_json() + "\n"
+    elif args.format == "markdown":
+        text = render_markdown(rep, lang=args.lang)
+    else:
+        text = render_text(rep, lang=args.lang)
+    if rep.as_of_source != "given":
+        print(f"note: as_of = {rep.as_of} ({rep.as_of_source}); pass --as-of to fix it", file=sys.stderr)
+    if args.output:
+        out = Path(args.output)
+        if args.data_dir and out.resolve().parent == Path(args.data_dir).resolve():
+            raise PipelineKitError("--output must not point into the data directory")
+        write_text_atomic(out, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    dataset = _load(args)
+    _print_warnings(dataset, args.errors)
+    n = len(dataset.table("leads"))
+    print(f"ok: {args.data_dir} is valid ({n} leads, {len(dataset.warnings)} warnings)", file=sys.stderr)
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from pipelinekit.sample import write_sample
+
+    if args.leads <= 0:
+        raise PipelineKitError("--leads must be a positive number")
+    paths = write_sample(args.out_dir, leads=args.leads, seed=args.seed, format=args.format)
+    print(f"wrote {len(paths)} tables to {args.out_dir}", file=sys.stderr)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pipelinekit`` command; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    commands = {"report": _report, "validate": _validate, "sample": _sample}
+    try:
+        return commands[args.command](args)
+    except SchemaError as exc:
+        if getattr(args, "errors", "text") == "json":
+            print(json.dumps(exc.to_records(), ensure_ascii=False), file=sys.stderr)
+        else:
+            print(f"error: invalid input\n{exc}", file=sys.stderr)
+        return 2
+    except PipelineKitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(
+                f"error: unexpected failure: {type(exc).__name__}: {exc}\n"
+                "run again with --debug for the traceback and please report it",
+                file=sys.stderr,
+            )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Metric families, one module each; every function is pure and frame-agnostic."""
