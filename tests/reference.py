@@ -45,7 +45,9 @@ def reference_summary(tables: dict[str, pd.DataFrame], as_of: date) -> dict[str,
 
     def is_connect(a: dict[str, Any]) -> bool:
         return (a["channel"], a["outcome"]) in {
-            ("call", "connected"), ("email", "replied"), ("meeting", "held")
+            ("call", "connected"),
+            ("email", "replied"),
+            ("meeting", "held"),
         }
 
     by_lead: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -75,7 +77,8 @@ def reference_summary(tables: dict[str, pd.DataFrame], as_of: date) -> dict[str,
     out["call_connect_rate"] = (out["connected_calls"], out["calls"])
     out["talk_time_s"] = float(sum(a["duration_s"] or 0.0 for a in calls))
     delivered = [
-        a for a in acts
+        a
+        for a in acts
         if a["channel"] == "email" and a["direction"] == "outbound" and a["outcome"] != "bounced"
     ]
     out["emails_delivered"] = len(delivered)
@@ -90,9 +93,12 @@ def reference_summary(tables: dict[str, pd.DataFrame], as_of: date) -> dict[str,
     out["win_rate"] = (len(won), len(closed))
     inbound = [r for r in leads if r["origin"] == "inbound"]
     same_day = sum(
-        1 for r in inbound
-        if any(is_touch(a) and a["occurred_at"].date() == r["created_at"].date()
-               for a in by_lead[r["lead_id"]])
+        1
+        for r in inbound
+        if any(
+            is_touch(a) and a["occurred_at"].date() == r["created_at"].date()
+            for a in by_lead[r["lead_id"]]
+        )
     )
     out["same_day_approach_rate"] = (same_day, len(inbound))
     eligible = compliant = 0

@@ -16,15 +16,39 @@ def t(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _call(aid: str, lead: str | None, when: str, outcome: str, *, direction: str = "outbound",
-          duration: float | None = None, account: str | None = None) -> Activity:
-    return Activity(activity_id=aid, lead_id=lead, account_id=account, occurred_at=t(when),
-                    channel="call", direction=direction, outcome=outcome, duration_s=duration)
+def _call(
+    aid: str,
+    lead: str | None,
+    when: str,
+    outcome: str,
+    *,
+    direction: str = "outbound",
+    duration: float | None = None,
+    account: str | None = None,
+) -> Activity:
+    return Activity(
+        activity_id=aid,
+        lead_id=lead,
+        account_id=account,
+        occurred_at=t(when),
+        channel="call",
+        direction=direction,
+        outcome=outcome,
+        duration_s=duration,
+    )
 
 
-def _email(aid: str, lead: str, when: str, outcome: str, *, direction: str = "outbound") -> Activity:
-    return Activity(activity_id=aid, lead_id=lead, occurred_at=t(when), channel="email",
-                    direction=direction, outcome=outcome)
+def _email(
+    aid: str, lead: str, when: str, outcome: str, *, direction: str = "outbound"
+) -> Activity:
+    return Activity(
+        activity_id=aid,
+        lead_id=lead,
+        occurred_at=t(when),
+        channel="email",
+        direction=direction,
+        outcome=outcome,
+    )
 
 
 def tiny_dataset() -> Dataset:
@@ -41,8 +65,14 @@ def tiny_dataset() -> Dataset:
     ]
     campaigns = [Campaign(campaign_id="C1", name="webinar")]
     leads = [
-        Lead(lead_id="L1", created_at=t("2025-04-01T09:00"), origin="inbound", account_id="A1",
-             owner_id="R1", campaign_id="C1"),
+        Lead(
+            lead_id="L1",
+            created_at=t("2025-04-01T09:00"),
+            origin="inbound",
+            account_id="A1",
+            owner_id="R1",
+            campaign_id="C1",
+        ),
         Lead(lead_id="L2", created_at=t("2025-04-01T23:59"), origin="inbound", account_id="A2"),
         Lead(lead_id="L3", created_at=t("2025-04-02T10:00"), origin="outbound", account_id="A3"),
         Lead(lead_id="L4", created_at=t("2025-04-10T10:00"), origin="inbound", account_id="A2"),
@@ -66,26 +96,69 @@ def tiny_dataset() -> Dataset:
         _call("a18", "L6", "2025-03-15T08:00", "connected", duration=200),  # at window end
     ]
     opportunities = [
-        Opportunity(opportunity_id="O1", lead_id="L1", owner_id="F2",
-                    created_at=t("2025-04-03T10:00"), validated_at=t("2025-04-05T10:00"),
-                    closed_at=t("2025-04-20T10:00"), is_won=True, amount=1_000_000.0),
-        Opportunity(opportunity_id="O2", lead_id="L1", owner_id="F2",
-                    created_at=t("2025-04-04T10:00"), closed_at=t("2025-04-25T10:00"),
-                    is_won=False, amount=500_000.0),
-        Opportunity(opportunity_id="O3", lead_id="L3", account_id="A3", owner_id="F1",
-                    created_at=t("2025-04-05T10:00"), validated_at=t("2025-05-03T10:00"),
-                    amount=2_000_000.0),
-        Opportunity(opportunity_id="O4", account_id="A1", owner_id="F3",
-                    created_at=t("2025-04-06T10:00"), validated_at=t("2025-04-07T10:00"),
-                    closed_at=t("2025-05-10T10:00"), is_won=True, amount=3_000_000.0),
-        Opportunity(opportunity_id="O5", lead_id="L4", account_id="A2", owner_id="F2",
-                    created_at=t("2025-05-02T10:00")),  # after as_of
-        Opportunity(opportunity_id="O6", lead_id="L6", owner_id="F2",
-                    created_at=t("2025-03-20T10:00"), validated_at=t("2025-03-25T10:00"),
-                    closed_at=t("2025-04-01T10:00"), amount=700_000.0),  # is_won missing: lost
+        Opportunity(
+            opportunity_id="O1",
+            lead_id="L1",
+            owner_id="F2",
+            created_at=t("2025-04-03T10:00"),
+            validated_at=t("2025-04-05T10:00"),
+            closed_at=t("2025-04-20T10:00"),
+            is_won=True,
+            amount=1_000_000.0,
+        ),
+        Opportunity(
+            opportunity_id="O2",
+            lead_id="L1",
+            owner_id="F2",
+            created_at=t("2025-04-04T10:00"),
+            closed_at=t("2025-04-25T10:00"),
+            is_won=False,
+            amount=500_000.0,
+        ),
+        Opportunity(
+            opportunity_id="O3",
+            lead_id="L3",
+            account_id="A3",
+            owner_id="F1",
+            created_at=t("2025-04-05T10:00"),
+            validated_at=t("2025-05-03T10:00"),
+            amount=2_000_000.0,
+        ),
+        Opportunity(
+            opportunity_id="O4",
+            account_id="A1",
+            owner_id="F3",
+            created_at=t("2025-04-06T10:00"),
+            validated_at=t("2025-04-07T10:00"),
+            closed_at=t("2025-05-10T10:00"),
+            is_won=True,
+            amount=3_000_000.0,
+        ),
+        Opportunity(
+            opportunity_id="O5",
+            lead_id="L4",
+            account_id="A2",
+            owner_id="F2",
+            created_at=t("2025-05-02T10:00"),
+        ),  # after as_of
+        Opportunity(
+            opportunity_id="O6",
+            lead_id="L6",
+            owner_id="F2",
+            created_at=t("2025-03-20T10:00"),
+            validated_at=t("2025-03-25T10:00"),
+            closed_at=t("2025-04-01T10:00"),
+            amount=700_000.0,
+        ),  # is_won missing: lost
     ]
-    return Dataset.from_objects(leads=leads, activities=activities, opportunities=opportunities,
-                                accounts=accounts, reps=reps, campaigns=campaigns)
+    return Dataset.from_objects(
+        leads=leads,
+        activities=activities,
+        opportunities=opportunities,
+        accounts=accounts,
+        reps=reps,
+        campaigns=campaigns,
+    )
 
 
 #: key -> value, or (numerator, denominator) for rates.

@@ -18,7 +18,6 @@ from typing import Any
 
 import attrs
 import narwhals as nw
-from narwhals.typing import IntoFrame
 
 from pipelinekit.errors import SchemaError, UnsupportedEngineError
 
@@ -68,7 +67,7 @@ def _polars_to_pandas(frame: Any) -> Any:
 
 
 def enter(
-    frames: Sequence[IntoFrame | None], *, function: str
+    frames: Sequence[Any], *, function: str
 ) -> tuple[list[nw.LazyFrame[Any]], Session]:
     """Wrap ``frames`` as narwhals lazy frames on one working engine.
 
@@ -101,13 +100,13 @@ def enter(
         )
     lazies: list[nw.LazyFrame[Any]] = []
     for w in wrapped:
-        if accelerated:
-            lazies.append(_to_polars(w).lazy())
-        elif isinstance(w, nw.DataFrame):
-            lazies.append(w.lazy())
+        if isinstance(w, nw.DataFrame):
+            lazies.append((_to_polars(w) if accelerated else w).lazy())
         else:
             lazies.append(w)
-    return lazies, Session(implementation=impl, eager=eager, accelerated=accelerated, function=function)
+    return lazies, Session(
+        implementation=impl, eager=eager, accelerated=accelerated, function=function
+    )
 
 
 def _to_polars(frame: nw.DataFrame[Any]) -> nw.DataFrame[Any]:
@@ -115,7 +114,7 @@ def _to_polars(frame: nw.DataFrame[Any]) -> nw.DataFrame[Any]:
 
     native = frame.to_native()
     if frame.implementation is nw.Implementation.PYARROW:
-        return nw.from_native(pl.from_arrow(native), eager_only=True)  # type: ignore[arg-type]
+        return nw.from_native(pl.from_arrow(native), eager_only=True)
     return nw.from_native(pl.from_pandas(native), eager_only=True)
 
 
@@ -156,10 +155,7 @@ def _convert_zone(frame: nw.LazyFrame[Any], name: str, tz: str) -> nw.Expr:
     impl = frame.implementation
     if impl in (nw.Implementation.POLARS, nw.Implementation.PANDAS, nw.Implementation.PYARROW):
         return (
-            nw.col(name)
-            .dt.convert_time_zone(tz)
-            .dt.replace_time_zone(None)
-            .cast(nw.Datetime("us"))
+            nw.col(name).dt.convert_time_zone(tz).dt.replace_time_zone(None).cast(nw.Datetime("us"))
         )
     raise UnsupportedEngineError(
         f"time-zone conversion of column {name!r} is not supported on {impl}; "

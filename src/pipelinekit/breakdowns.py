@@ -59,7 +59,7 @@ def check_bands(bands: Bands, *, name: str = "bands") -> list[tuple[str, float |
     if any(u is None for u in uppers[:-1]):
         raise ConfigError(f"{name}: only the last band may have no upper bound")
     bounded = [float(u) for u in uppers if u is not None]
-    if any(b >= a for a, b in zip(bounded[1:], bounded[:-1])):
+    if any(b >= a for a, b in zip(bounded[1:], bounded[:-1], strict=True)):
         raise ConfigError(f"{name}: upper bounds must increase; got {uppers}")
     return out
 

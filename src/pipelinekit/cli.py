@@ -77,7 +77,10 @@ def _print_warnings(dataset: Any, errors_format: str) -> None:
     if not dataset.warnings:
         return
     if errors_format == "json":
-        print(json.dumps(SchemaError(dataset.warnings).to_records(), ensure_ascii=False), file=sys.stderr)
+        print(
+            json.dumps(SchemaError(dataset.warnings).to_records(), ensure_ascii=False),
+            file=sys.stderr,
+        )
     else:
         print(format_problems(list(dataset.warnings)), file=sys.stderr)
 
@@ -97,7 +100,10 @@ def _report(args: argparse.Namespace) -> int:
     else:
         text = render_text(rep, lang=args.lang)
     if rep.as_of_source != "given":
-        print(f"note: as_of = {rep.as_of} ({rep.as_of_source}); pass --as-of to fix it", file=sys.stderr)
+        print(
+            f"note: as_of = {rep.as_of} ({rep.as_of_source}); pass --as-of to fix it",
+            file=sys.stderr,
+        )
     if args.output:
         out = Path(args.output)
         if args.data_dir and out.resolve().parent == Path(args.data_dir).resolve():
@@ -112,7 +118,10 @@ def _validate(args: argparse.Namespace) -> int:
     dataset = _load(args)
     _print_warnings(dataset, args.errors)
     n = len(dataset.table("leads"))
-    print(f"ok: {args.data_dir} is valid ({n} leads, {len(dataset.warnings)} warnings)", file=sys.stderr)
+    print(
+        f"ok: {args.data_dir} is valid ({n} leads, {len(dataset.warnings)} warnings)",
+        file=sys.stderr,
+    )
     return 0
 
 

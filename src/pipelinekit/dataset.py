@@ -76,7 +76,9 @@ class Dataset:
         """
         from pipelinekit.validation import validate_tables
 
-        given = {name: getattr(self, name) for name in TABLE_NAMES if getattr(self, name) is not None}
+        given = {
+            name: getattr(self, name) for name in TABLE_NAMES if getattr(self, name) is not None
+        }
         result = validate_tables(given, tz=self.tz, strict=strict)
         return Dataset(
             **result.tables,
@@ -109,7 +111,7 @@ class Dataset:
             "stage_changes": stage_changes,
         }
         frames = {name: from_objects(list(objs), TABLES[name].cls) for name, objs in given.items()}
-        return cls(**frames, tz=tz)
+        return cls(tz=tz, **frames)  # type: ignore[arg-type]
 
 
 def _empty_like(reference: Any, name: str) -> Any:

@@ -32,7 +32,13 @@ class Term:
 
 _TERMS = (
     Term("leads", "Leads", "リード数", "Leads created by as_of.", "summary"),
-    Term("inbound_leads", "Inbound leads", "インバウンドリード数", "Leads with origin inbound.", "summary"),
+    Term(
+        "inbound_leads",
+        "Inbound leads",
+        "インバウンドリード数",
+        "Leads with origin inbound.",
+        "summary",
+    ),
     Term(
         "touched_leads",
         "Touched leads",
@@ -56,9 +62,13 @@ _TERMS = (
         "summary",
     ),
     Term("won", "Won", "受注数", "Opportunities won and closed by as_of.", "summary"),
-    Term("won_amount", "Won amount", "受注金額", "Sum of amount over won opportunities.", "summary"),
+    Term(
+        "won_amount", "Won amount", "受注金額", "Sum of amount over won opportunities.", "summary"
+    ),
     Term("calls", "Calls", "架電数", "Call activities, both directions.", "summary"),
-    Term("connected_calls", "Connected calls", "接続数", "Calls with outcome connected.", "summary"),
+    Term(
+        "connected_calls", "Connected calls", "接続数", "Calls with outcome connected.", "summary"
+    ),
     Term("call_connect_rate", "Call connect rate", "接続率", "Connected calls / calls.", "summary"),
     Term("talk_time_s", "Talk time (s)", "通話時間（秒）", "Sum of call duration_s.", "summary"),
     Term(

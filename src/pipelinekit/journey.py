@@ -181,7 +181,8 @@ def opportunity_summary(
     flagged = opportunities.filter(~nw.col("lead_id").is_null()).with_columns(
         validated.alias("validated_at"),
         when_flag(won, closed).alias("won_at"),
-        when_flag(won, nw.col("amount").cast(nw.Float64).fill_null(0.0))
+        nw.when(won)
+        .then(nw.col("amount").cast(nw.Float64).fill_null(0.0))
         .otherwise(0.0)
         .alias("won_amount"),
         nw.lit(1).cast(nw.Int64).alias("opportunity_count"),

@@ -46,9 +46,7 @@ def parse_as_of(as_of: date | datetime | str) -> date:
         try:
             return datetime.fromisoformat(as_of.strip()).date()
         except ValueError:
-            raise ConfigError(
-                f"as_of must be a date like '2025-03-31'; got {as_of!r}"
-            ) from None
+            raise ConfigError(f"as_of must be a date like '2025-03-31'; got {as_of!r}") from None
     raise ConfigError(f"as_of must be a date, datetime or ISO string; got {type(as_of).__name__}")
 
 

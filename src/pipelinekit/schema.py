@@ -17,11 +17,11 @@ Examples
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from operator import attrgetter
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -178,9 +178,7 @@ def table_for(cls_or_name: type | str) -> Table:
         if cls_or_name not in TABLES:
             from pipelinekit.errors import ConfigError
 
-            raise ConfigError(
-                f"unknown table {cls_or_name!r}; expected one of {', '.join(TABLES)}"
-            )
+            raise ConfigError(f"unknown table {cls_or_name!r}; expected one of {', '.join(TABLES)}")
         return TABLES[cls_or_name]
     return _TABLE_OF_CLASS[cls_or_name]
 
@@ -265,8 +263,7 @@ def from_objects(objects: Iterable[Any], cls: type | None = None) -> pd.DataFram
         cls = type(items[0])
     spec = table_for(cls)
     data = {
-        col.name: _column_array(col, list(map(attrgetter(col.name), items)))
-        for col in spec.columns
+        col.name: _column_array(col, list(map(attrgetter(col.name), items))) for col in spec.columns
     }
     return pd.DataFrame(data)
 
@@ -277,9 +274,9 @@ def _python_value(col: Column, value: Any) -> Any:
     if isinstance(value, float) and np.isnan(value) and col.kind != "float":
         return None
     if col.kind == "timestamp":
-        return cast(pd.Timestamp, pd.Timestamp(value)).to_pydatetime()
+        return pd.Timestamp(value).to_pydatetime()
     if col.kind == "date":
-        return cast(pd.Timestamp, pd.Timestamp(value)).date()
+        return pd.Timestamp(value).date()
     if col.kind == "int":
         return int(value)
     if col.kind == "float":
@@ -315,14 +312,6 @@ def to_objects(frame: Any, cls: type) -> list[Any]:
     names = spec.names
     out = []
     for row in zip(*columns, strict=True) if columns else ():
-        kwargs = {k: v for k, v in zip(names, row) if v is not None}
+        kwargs = {k: v for k, v in zip(names, row, strict=True) if v is not None}
         out.append(cls(**kwargs))
     return out
-
-
-def coerce_default_fills(frame: pd.DataFrame, table: Table) -> pd.DataFrame:
-    """Fill missing cells of defaulted columns (``is_target`` -> False, ...)."""
-    fills: Mapping[str, Any] = {
-        c.name: c.default for c in table.columns if c.default is not None and c.name in frame
-    }
-    return frame.fillna(fills) if fills else frame

@@ -100,7 +100,9 @@ def _json_value(value: Any) -> Any:
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{k: _cell(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+    return [
+        {str(k): _cell(v) for k, v in row.items()} for row in frame.to_dict(orient="records")
+    ]
 
 
 def _cell(value: Any) -> Any:

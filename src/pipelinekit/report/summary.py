@@ -95,10 +95,16 @@ def summary(
     True
     """
     cutoff = as_of_cutoff(as_of)
-    natives = [dataset.table(n) for n in ("leads", "activities", "opportunities", "accounts", "reps")]
+    natives = [
+        dataset.table(n) for n in ("leads", "activities", "opportunities", "accounts", "reps")
+    ]
     (all_leads, acts, all_opps, accounts, reps), _ = _compat.enter(natives, function="summary")
-    all_leads = _compat.to_local_naive(all_leads, _TIMESTAMPS["leads"], tz=dataset.tz, table="leads")
-    acts = _compat.to_local_naive(acts, _TIMESTAMPS["activities"], tz=dataset.tz, table="activities")
+    all_leads = _compat.to_local_naive(
+        all_leads, _TIMESTAMPS["leads"], tz=dataset.tz, table="leads"
+    )
+    acts = _compat.to_local_naive(
+        acts, _TIMESTAMPS["activities"], tz=dataset.tz, table="activities"
+    )
     all_opps = _compat.to_local_naive(
         all_opps, _TIMESTAMPS["opportunities"], tz=dataset.tz, table="opportunities"
     )
@@ -272,7 +278,9 @@ def _target_account(
     won = closed & nw.col("is_won").fill_null(value=False)
     joined = (
         opps.join(lead_accounts, on="lead_id", how="left")
-        .with_columns(nw.coalesce(nw.col("account_id"), nw.col("lead_account_id")).alias("opp_account"))
+        .with_columns(
+            nw.coalesce(nw.col("account_id"), nw.col("lead_account_id")).alias("opp_account")
+        )
         .join(targets, on="opp_account", how="left")
         .with_columns(nw.col("is_target_flag").fill_null(0))
     )
