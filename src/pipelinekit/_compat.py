@@ -57,12 +57,18 @@ class Session:
 
 
 def _polars_to_pandas(frame: Any) -> Any:
+    """polars -> pandas with canonical dtypes: str for strings, nullable bool and int."""
     import pandas as pd
+    import polars as pl
 
     out = frame.to_pandas()
-    for name in out.columns:
-        if out[name].dtype == object:
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
             out[name] = out[name].astype("str")
+        elif dtype == pl.Boolean and out[name].dtype == object:
+            out[name] = out[name].astype("boolean")
+        elif dtype.is_integer() and out[name].dtype.kind == "f":
+            out[name] = out[name].astype("Int64")
     return pd.DataFrame(out)
 
 
