@@ -3,35 +3,45 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["write_bytes_atomic", "write_text_atomic"]
+__all__ = ["write_atomic", "write_bytes_atomic", "write_text_atomic"]
 
 
-def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same directory.
+def write_atomic(path: str | os.PathLike[str], write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` on a temporary path beside ``path``, then rename it over ``path``.
+
+    The writer creates the temporary file itself, so it gets the usual permissions; on
+    any failure the temporary file is removed and ``path`` is left untouched.
 
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> write_bytes_atomic(d / "x.txt", b"hi").read_bytes()
-    b'hi'
+    >>> write_atomic(d / "x.txt", lambda tmp: tmp.write_text("hi")).read_text()
+    'hi'
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+        write(tmp)
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
     return target
 
 
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (see :func:`write_atomic`)."""
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(data)
+
+    return write_atomic(path, write)
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str = "utf-8") -> Path:
-    """Write ``text`` atomically (see :func:`write_bytes_atomic`)."""
+    """Write ``text`` to ``path`` atomically (see :func:`write_atomic`)."""
     return write_bytes_atomic(path, text.encode(encoding))
