@@ -54,3 +54,27 @@ def test_summary_does_not_mutate_inputs() -> None:
     summary(ds, as_of=AS_OF)
     for name, frame in ds.tables().items():
         assert frame.equals(before[name]), name
+
+
+@pytest.mark.parametrize("as_of", ["2025-03-31", "2025-08-15", "2025-12-31"])
+def test_bundled_sample_matches_plain_python_reference(as_of: str) -> None:
+    from datetime import date
+
+    from pipelinekit import sample_dataset
+
+    ds = sample_dataset()
+    day = date.fromisoformat(as_of)
+    got = summary(ds, as_of=day)
+    want = reference_summary(ds.tables(), day)
+    assert_matches(got, want)
+
+
+def test_generated_dataset_matches_reference_on_polars() -> None:
+    from datetime import date
+
+    from pipelinekit.sample import generate_sample
+
+    tables = generate_sample(leads=400, seed=11)
+    ds = Dataset(**{name: pl.from_pandas(frame) for name, frame in tables.items()})
+    day = date(2025, 9, 30)
+    assert_matches(summary(ds, as_of=day), reference_summary(tables, day))
