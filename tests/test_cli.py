@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from pipelinekit.cli import main
-from pipelinekit.report.summary import SUMMARY_KEYS
+from pipelinekit.reporting.summary import SUMMARY_KEYS
 from pipelinekit.sample import write_sample
 
 
@@ -127,7 +126,7 @@ def test_unexpected_errors_exit_1_without_traceback(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(sys.modules["pipelinekit.report"], "build_report", boom)
+    monkeypatch.setattr("pipelinekit.reporting.build_report", boom)
     code, _, err = run(capsys, "report")
     assert code == 1
     assert "boom" in err

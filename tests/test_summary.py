@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from pipelinekit import Dataset, Rate
-from pipelinekit.report.summary import SUMMARY_KEYS, summary
+from pipelinekit.reporting.summary import SUMMARY_KEYS, summary
 
 from .reference import reference_summary
 from .tiny import AS_OF, EXPECTED_SUMMARY, tiny_dataset

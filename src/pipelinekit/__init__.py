@@ -41,8 +41,8 @@ from pipelinekit.errors import (
 )
 from pipelinekit.journey import journey
 from pipelinekit.rates import Rate, rate, wilson_interval
-from pipelinekit.report import Report, summary
-from pipelinekit.report import build_report as report
+from pipelinekit.reporting import Report, summary
+from pipelinekit.reporting import build_report as report
 from pipelinekit.schema import TABLES, from_objects, to_objects
 
 __all__ = [

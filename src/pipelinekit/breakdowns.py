@@ -235,7 +235,9 @@ def with_breakdown_columns(
             raise ConfigError(
                 f"by: {from_accounts} need the journey's account_id column to join accounts"
             )
-        out = out.join(_account_side(accounts, account_map, from_accounts), on="account_id", how="left")
+        out = out.join(
+            _account_side(accounts, account_map, from_accounts), on="account_id", how="left"
+        )
     from_opps = [n for n in wanted if n in opportunity_map]
     if from_opps and opportunities is not None:
         if "lead_id" not in present:

@@ -87,8 +87,8 @@ def _print_warnings(dataset: Any, errors_format: str) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from pipelinekit._atomic import write_text_atomic
-    from pipelinekit.report import build_report
-    from pipelinekit.report.render import render_markdown, render_text
+    from pipelinekit.reporting import build_report
+    from pipelinekit.reporting.render import render_markdown, render_text
 
     dataset = _load(args)
     _print_warnings(dataset, args.errors)

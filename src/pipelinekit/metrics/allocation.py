@@ -48,7 +48,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from pipelinekit.dataset import Dataset
-    from pipelinekit.report.model import Section
+    from pipelinekit.reporting.model import Section
 
 __all__ = [
     "ALLOCATION_STATUSES",
@@ -721,7 +721,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     month, the last 12 months up to ``as_of``), ``idle capacity`` (per segment, last
     full month).
     """
-    from pipelinekit.report.model import Section
+    from pipelinekit.reporting.model import Section
 
     month_end = last_full_month(as_of)
     month = datetime(month_end.year, month_end.month, 1)

@@ -46,7 +46,7 @@ from pipelinekit.rates import ZeroDivision, check_confidence, check_zero_divisio
 
 if TYPE_CHECKING:
     from pipelinekit.dataset import Dataset
-    from pipelinekit.report.model import Section
+    from pipelinekit.reporting.model import Section
 
 __all__ = ["ORIGINS", "origin_comparison", "report_section", "sql_mix"]
 
@@ -293,7 +293,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     origin and the inbound / outbound shares), ``origin comparison``
     (:func:`origin_comparison` as of ``as_of``).
     """
-    from pipelinekit.report.model import Section
+    from pipelinekit.reporting.model import Section
 
     opps, leads = dataset.table("opportunities"), dataset.table("leads")
     kw: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}

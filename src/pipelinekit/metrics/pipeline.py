@@ -56,7 +56,7 @@ from pipelinekit.rates import (
 
 if TYPE_CHECKING:
     from pipelinekit.dataset import Dataset
-    from pipelinekit.report.model import Section
+    from pipelinekit.reporting.model import Section
 
 __all__ = [
     "BREAKDOWNS",
@@ -1312,7 +1312,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     """
     import pandas as pd
 
-    from pipelinekit.report.model import Section
+    from pipelinekit.reporting.model import Section
 
     opps = dataset.table("opportunities")
     history = dataset.table("stage_changes")

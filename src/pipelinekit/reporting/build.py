@@ -10,8 +10,8 @@ import narwhals as nw
 
 from pipelinekit.dataset import Dataset
 from pipelinekit.periods import parse_as_of
-from pipelinekit.report.model import Report, SectionBuilder
-from pipelinekit.report.summary import summary
+from pipelinekit.reporting.model import Report, SectionBuilder
+from pipelinekit.reporting.summary import summary
 
 __all__ = ["SECTION_BUILDERS", "build_report", "latest_date"]
 
@@ -62,7 +62,7 @@ def build_report(
     sections
         Section builders to run; default :data:`SECTION_BUILDERS`.
     summary_options
-        Passed to :func:`~pipelinekit.report.summary.summary` (cadence and capacity
+        Passed to :func:`~pipelinekit.reporting.summary.summary` (cadence and capacity
         settings, ``zero_division``).
 
     Examples

@@ -1,8 +1,8 @@
 """The KPI report: assemble (``build``), model (``Report``) and render."""
 
-from pipelinekit.report.build import SECTION_BUILDERS, build_report, latest_date
-from pipelinekit.report.model import Report, Section
-from pipelinekit.report.summary import SUMMARY_KEYS, summary
+from pipelinekit.reporting.build import SECTION_BUILDERS, build_report, latest_date
+from pipelinekit.reporting.model import Report, Section
+from pipelinekit.reporting.summary import SUMMARY_KEYS, summary
 
 __all__ = [
     "SECTION_BUILDERS",

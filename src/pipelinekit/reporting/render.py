@@ -1,4 +1,4 @@
-"""Text and Markdown renderings of a :class:`~pipelinekit.report.model.Report`."""
+"""Text and Markdown renderings of a :class:`~pipelinekit.reporting.model.Report`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from pipelinekit.glossary import Lang, label
 from pipelinekit.rates import Rate
-from pipelinekit.report.model import format_cell, plain_rows
+from pipelinekit.reporting.model import format_cell, plain_rows
 
 if TYPE_CHECKING:
-    from pipelinekit.report.model import Report
+    from pipelinekit.reporting.model import Report
 
 __all__ = ["render_markdown", "render_text", "summary_rows"]
 

@@ -6,26 +6,50 @@ import json
 import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import pandas as pd
 
 from pipelinekit.rates import Rate
 
-__all__ = ["Report", "Section", "SectionBuilder"]
+__all__ = ["Chart", "Report", "Section", "SectionBuilder"]
 
 REPORT_SCHEMA_VERSION = 1
 
 
+ChartKind = Literal["bar", "hbar", "stacked_bar", "line", "heatmap", "funnel"]
+
+
+@attrs.frozen(kw_only=True)
+class Chart:
+    """How to draw one of a section's tables (renderers that can draw use it).
+
+    ``table`` names a table of the section; ``x``/``y`` are its columns, ``series``
+    splits lines or stacked bars, ``reference`` is a column drawn as a target line
+    (e.g. capacity), ``value`` colours heatmap cells.
+    """
+
+    kind: ChartKind
+    table: str
+    x: str
+    y: str
+    title: str = ""
+    series: str | None = None
+    reference: str | None = None
+    value: str | None = None
+    percent: bool = False
+
+
 @attrs.frozen(kw_only=True, eq=False)
 class Section:
-    """One report section: a key, a title and named tidy tables (pandas)."""
+    """One report section: a key, a title, named tidy tables (pandas) and charts."""
 
     key: str
     title: str
     tables: dict[str, pd.DataFrame] = attrs.field(factory=dict)
     notes: tuple[str, ...] = ()
+    charts: tuple[Chart, ...] = ()
 
 
 #: A section builder takes the validated dataset and the as_of day.
@@ -73,13 +97,13 @@ class Report:
 
     def to_text(self) -> str:
         """A plain-text rendering (fixed-width tables)."""
-        from pipelinekit.report.render import render_text
+        from pipelinekit.reporting.render import render_text
 
         return render_text(self)
 
     def to_markdown(self) -> str:
         """A Markdown rendering."""
-        from pipelinekit.report.render import render_markdown
+        from pipelinekit.reporting.render import render_markdown
 
         return render_markdown(self)
 
