@@ -1,0 +1,1168 @@
+"""ABM: target-account metrics, BDR and nurturing KPIs, before/after comparison.
+
+Target accounts are the rows of ``accounts`` with ``is_target`` true (DESIGN section
+3, "ABM"). Every event is attributed to an account:
+
+- a lead to its ``account_id``;
+- an activity to its own ``account_id``, else its lead's ``account_id`` (so
+  account-level BDR calls without a lead count for ABM);
+- an opportunity (SQL) to its own ``account_id``, else its lead's ``account_id``.
+
+Counting is as of the end of the ``as_of`` day (DESIGN section 4): leads count by
+``created_at``, activities by ``occurred_at``, opportunities by ``created_at``; an
+opportunity validated or closed after ``as_of`` is an SQL that is not (yet) valid or
+won. With ``freq``, each event falls in the period of its own time (period view):
+leads by ``created_at``, touches and connects by ``occurred_at``, SQLs by
+``created_at``, valid opportunities by ``validated_at``, wins and won amount by
+``closed_at``.
+
+Optional columns of the canonical schema that a metric can do without are treated
+as all missing when absent (``activities.account_id``, ``activities.is_key_person``
+as false, ``opportunities.account_id``, ``amount``, ...); required ones raise
+:class:`~pipelinekit.errors.SchemaError`.
+
+Examples
+--------
+>>> VOLUME_METRICS[:3]
+('leads', 'touched_accounts', 'connects')
+>>> COVERAGE_METRICS
+('lead_coverage', 'touch_coverage', 'sql_coverage')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import attrs
+import narwhals as nw
+import pandas as pd
+
+from pipelinekit import _compat
+from pipelinekit._exprs import connect, flag, is_outbound, require_columns, touch
+from pipelinekit.errors import ConfigError
+from pipelinekit.journey import journey_frames
+from pipelinekit.periods import Freq, as_of_cutoff, check_freq, parse_as_of, period_start
+from pipelinekit.rates import (
+    ZeroDivision,
+    check_zero_division,
+    raise_on_zero_denominator,
+    rate_columns,
+)
+
+if TYPE_CHECKING:
+    from pipelinekit.dataset import Dataset
+    from pipelinekit.reporting.model import Section
+
+__all__ = [
+    "COVERAGE_METRICS",
+    "NURTURING_METRICS",
+    "VOLUME_METRICS",
+    "abm_before_after",
+    "abm_summary",
+    "bdr_kpis",
+    "nurturing_kpis",
+    "report_section",
+    "target_account_panel",
+]
+
+FrameT = TypeVar("FrameT")
+LazyFrame = nw.LazyFrame[Any]
+
+#: Volume metrics of :func:`abm_summary`, in output order.
+VOLUME_METRICS = (
+    "leads",
+    "touched_accounts",
+    "connects",
+    "key_person_connects",
+    "sqls",
+    "valid_opportunities",
+    "won",
+    "won_amount",
+)
+#: Coverage metrics: targets with >= 1 lead / touch / SQL over the target accounts.
+COVERAGE_METRICS = ("lead_coverage", "touch_coverage", "sql_coverage")
+_COVERED_BY = {  # coverage metric -> the event whose distinct accounts it counts
+    "lead_coverage": "leads",
+    "touch_coverage": "touches",
+    "sql_coverage": "sqls",
+}
+#: Rates of :func:`nurturing_kpis`: appointment rate, 案件化率, 成約率.
+NURTURING_METRICS = ("appointment_rate", "sql_to_valid_rate", "valid_to_won_rate")
+
+#: Stands in for a missing key value in joins (joins never match nulls).
+_NULL_KEY = "\x00<null>"
+_ALL_TIERS = "\x00<all>"
+
+_STRING = nw.String()
+_FLOAT = nw.Float64()
+_INT = nw.Int64()
+_TIME = nw.Datetime("us")
+
+_LEAD_OPTIONAL: Mapping[str, Any] = {
+    "account_id": _STRING,
+    "owner_id": _STRING,
+    "campaign_id": _STRING,
+}
+_ACTIVITY_OPTIONAL: Mapping[str, Any] = {
+    "lead_id": _STRING,
+    "account_id": _STRING,
+    "owner_id": _STRING,
+    "is_key_person": nw.Boolean(),
+}
+_OPPORTUNITY_OPTIONAL: Mapping[str, Any] = {
+    "lead_id": _STRING,
+    "account_id": _STRING,
+    "owner_id": _STRING,
+    "validated_at": _TIME,
+    "closed_at": _TIME,
+    "is_won": nw.Boolean(),
+    "amount": _FLOAT,
+}
+
+
+# ----------------------------------------------------------------- shared helpers
+
+
+def _complete(
+    frame: LazyFrame, table: str, required: Sequence[str], optional: Mapping[str, Any]
+) -> LazyFrame:
+    """Check ``required`` columns; add absent ``optional`` columns as typed nulls.
+
+    Identifier columns (``*_id``) among them are cast to strings, so joins work even
+    when a column holds only missing values (and so no type of its own).
+    """
+    require_columns(frame, table, required)
+    present = set(frame.collect_schema().names())
+    missing = [nw.lit(None, dtype=dt).alias(n) for n, dt in optional.items() if n not in present]
+    if missing:
+        frame = frame.with_columns(*missing)
+    ids = [nw.col(n).cast(nw.String()) for n in [*required, *optional] if n.endswith("_id")]
+    return frame.with_columns(*ids) if ids else frame
+
+
+def _null_safe(column: str, alias: str) -> nw.Expr:
+    """A string key column with nulls replaced by a sentinel (for joins)."""
+    return nw.col(column).cast(nw.String()).fill_null(_NULL_KEY).alias(alias)
+
+
+def _restore_null(column: str, alias: str) -> nw.Expr:
+    """Undo :func:`_null_safe`: the sentinel back to null."""
+    return nw.when(nw.col(column) != _NULL_KEY).then(nw.col(column)).alias(alias)
+
+
+def _resolve_account(frame: LazyFrame, lead_accounts: LazyFrame | None) -> LazyFrame:
+    """Replace ``account_id`` by the row's own account, else its lead's account.
+
+    ``lead_accounts`` has ``lead_id``, ``_lead_account`` and ``_lead_owner``; with
+    ``None`` only the row's own account is used. Adds ``_lead_owner``.
+    """
+    if lead_accounts is None:
+        return frame.with_columns(
+            nw.col("account_id").cast(nw.String()),
+            nw.lit(None, dtype=_STRING).alias("_lead_owner"),
+        )
+    joined = frame.join(lead_accounts, on="lead_id", how="left")
+    return joined.with_columns(
+        nw.coalesce(nw.col("account_id").cast(nw.String()), nw.col("_lead_account")).alias(
+            "account_id"
+        )
+    ).drop("_lead_account")
+
+
+def _lead_accounts(leads: LazyFrame) -> LazyFrame:
+    """``lead_id`` -> the lead's account and owner, for :func:`_resolve_account`."""
+    return leads.filter(~nw.col("lead_id").is_null()).select(
+        nw.col("lead_id"),
+        nw.col("account_id").cast(nw.String()).alias("_lead_account"),
+        nw.col("owner_id").cast(nw.String()).alias("_lead_owner"),
+    )
+
+
+def _as_of_opportunities(opportunities: LazyFrame, cutoff: datetime) -> LazyFrame:
+    """Opportunities created by ``cutoff``; validation and closing after it undone.
+
+    Adds ``_won`` (0/1): ``is_won`` true and closed before ``cutoff``.
+    """
+    validated = nw.col("validated_at")
+    closed = nw.col("closed_at")
+    won = nw.col("is_won").fill_null(value=False) & (closed < cutoff).fill_null(value=False)
+    return opportunities.filter(nw.col("created_at") < cutoff).with_columns(
+        nw.when(validated < cutoff).then(validated).alias("validated_at"),
+        nw.when(closed < cutoff).then(closed).alias("closed_at"),
+        flag(won).alias("_won"),
+    )
+
+
+def _with_period(frame: LazyFrame, column: str, freq: Freq | None) -> LazyFrame:
+    if freq is None:
+        return frame
+    return frame.with_columns(period_start(nw.col(column), freq).cast(_TIME).alias("period"))
+
+
+def _period_keys(freq: Freq | None) -> list[str]:
+    return [] if freq is None else ["period"]
+
+
+def _metric_grid(base: LazyFrame, metrics: Sequence[str]) -> LazyFrame:
+    """Every row of ``base`` once per metric, with ``metric`` and its ``_order``."""
+    return nw.concat(
+        [
+            base.with_columns(
+                nw.lit(m).cast(nw.String()).alias("metric"), nw.lit(i).cast(_INT).alias("_order")
+            )
+            for i, m in enumerate(metrics)
+        ],
+        how="vertical",
+    )
+
+
+def _checkpoint(frame: LazyFrame, session: _compat.Session) -> LazyFrame:
+    """Compute ``frame`` now when the caller passed eager frames (lazy inputs stay lazy).
+
+    Later steps read it several times; without this each would repeat its plan.
+    """
+    return frame.collect().lazy() if session.eager else frame
+
+
+def _sorted(frame: LazyFrame, keys: Sequence[str]) -> LazyFrame:
+    """Sort on ``keys`` (nulls last); no keys means a single row, left as is."""
+    return frame.sort(list(keys), nulls_last=True) if keys else frame
+
+
+def _check_raise(frame: LazyFrame, zero_division: ZeroDivision, what: str) -> None:
+    """With ``zero_division="raise"``, raise if any row has a zero denominator."""
+    if zero_division == "raise":
+        zero = frame.filter(nw.col("denominator") == 0).select("denominator").collect()
+        raise_on_zero_denominator(zero, "denominator", what)
+
+
+def _check_bool(value: object, name: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"{name} must be True or False; got {value!r}")
+    return value
+
+
+def _check_options(
+    freq: Freq | None, zero_division: str, as_of: date | datetime | str
+) -> tuple[Freq | None, ZeroDivision, datetime]:
+    """Validate the options every function here shares; return the as_of cutoff."""
+    if freq is not None:
+        check_freq(freq)
+    return freq, check_zero_division(zero_division), as_of_cutoff(as_of)
+
+
+# ------------------------------------------------------------- prepared tables
+
+
+@attrs.frozen
+class _Tables:
+    """Leads, activities and opportunities as of a cutoff, accounts resolved."""
+
+    leads: LazyFrame
+    activities: LazyFrame
+    opportunities: LazyFrame
+
+
+def _prepare(
+    leads: LazyFrame,
+    activities: LazyFrame,
+    opportunities: LazyFrame,
+    *,
+    cutoff: datetime,
+    tz: str,
+) -> _Tables:
+    leads = _complete(leads, "leads", ("lead_id", "created_at"), _LEAD_OPTIONAL)
+    activities = _complete(
+        activities,
+        "activities",
+        ("occurred_at", "channel", "direction", "outcome"),
+        _ACTIVITY_OPTIONAL,
+    )
+    opportunities = _complete(
+        opportunities, "opportunities", ("created_at",), _OPPORTUNITY_OPTIONAL
+    )
+    leads = _compat.to_local_naive(leads, ["created_at"], tz=tz, table="leads")
+    activities = _compat.to_local_naive(activities, ["occurred_at"], tz=tz, table="activities")
+    opportunities = _compat.to_local_naive(
+        opportunities, ["created_at", "validated_at", "closed_at"], tz=tz, table="opportunities"
+    )
+    owners = _lead_accounts(leads)  # every lead, also those created after as_of
+    activities = _resolve_account(
+        activities.filter(nw.col("occurred_at") < cutoff), owners
+    ).with_columns(nw.col("is_key_person").fill_null(value=False))
+    opportunities = _resolve_account(_as_of_opportunities(opportunities, cutoff), owners)
+    leads = leads.filter(nw.col("created_at") < cutoff).with_columns(
+        nw.col("account_id").cast(nw.String())
+    )
+    return _Tables(leads=leads, activities=activities, opportunities=opportunities)
+
+
+def _enter_four(
+    accounts: Any,
+    leads: Any,
+    activities: Any,
+    opportunities: Any,
+    *,
+    function: str,
+    cutoff: datetime,
+    tz: str,
+    by_tier: bool,
+) -> tuple[LazyFrame, _Tables, _compat.Session]:
+    """Enter the four ABM tables; return target accounts, prepared tables, session.
+
+    The target frame has ``account_id``, ``_tier`` (the tier with a sentinel for
+    missing, or one constant when not ``by_tier``) and ``name``.
+    """
+    (lf_accounts, lf_leads, lf_acts, lf_opps), session = _compat.enter(
+        [accounts, leads, activities, opportunities], function=function
+    )
+    tables = _prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
+    return _targets(lf_accounts, by_tier=by_tier), tables, session
+
+
+def _targets(accounts: LazyFrame, *, by_tier: bool) -> LazyFrame:
+    accounts = _complete(
+        accounts, "accounts", ("account_id", "is_target"), {"target_tier": _STRING, "name": _STRING}
+    )
+    tier = _null_safe("target_tier", "_tier") if by_tier else nw.lit(_ALL_TIERS).alias("_tier")
+    return accounts.filter(nw.col("is_target").fill_null(value=False)).select(
+        nw.col("account_id").cast(nw.String()),
+        tier,
+        nw.col("name").cast(nw.String()),
+    )
+
+
+def _tier_sizes(targets: LazyFrame, *, by_tier: bool) -> LazyFrame:
+    """``_tier`` and ``target_accounts`` (one row without ``by_tier``, even with no targets)."""
+    if by_tier:
+        return targets.group_by("_tier").agg(nw.len().cast(_INT).alias("target_accounts"))
+    return targets.select(nw.len().cast(_INT).alias("target_accounts")).with_columns(
+        nw.lit(_ALL_TIERS).alias("_tier")
+    )
+
+
+# --------------------------------------------------------------------- events
+
+
+def _event(
+    frame: LazyFrame, at: str, metric: str, value: nw.Expr | None = None, *extra: nw.Expr
+) -> LazyFrame:
+    """``account_id``, ``at``, ``metric``, ``value`` (1.0 by default) and ``extra``."""
+    return frame.select(
+        nw.col("account_id").cast(nw.String()),
+        nw.col(at).cast(_TIME).alias("at"),
+        nw.lit(metric).cast(nw.String()).alias("metric"),
+        (nw.lit(1.0) if value is None else value).cast(_FLOAT).alias("value"),
+        *extra,
+    )
+
+
+def _events(tables: _Tables) -> LazyFrame:
+    """One row per countable event: ``account_id``, ``at``, ``metric``, ``value``.
+
+    Metrics: ``leads``, ``touches``, ``connects``, ``key_person_connects``, ``sqls``,
+    ``valid_opportunities``, ``won`` and ``won_amount`` (value = amount).
+    """
+    acts, opps = tables.activities, tables.opportunities
+    key_person = connect() & nw.col("is_key_person")
+    won = opps.filter(nw.col("_won") == 1)
+    return nw.concat(
+        [
+            _event(tables.leads, "created_at", "leads"),
+            _event(acts.filter(touch()), "occurred_at", "touches"),
+            _event(acts.filter(connect()), "occurred_at", "connects"),
+            _event(acts.filter(key_person), "occurred_at", "key_person_connects"),
+            _event(opps, "created_at", "sqls"),
+            _event(
+                opps.filter(~nw.col("validated_at").is_null()),
+                "validated_at",
+                "valid_opportunities",
+            ),
+            _event(won, "closed_at", "won"),
+            _event(won, "closed_at", "won_amount", nw.col("amount").cast(_FLOAT).fill_null(0.0)),
+        ],
+        how="vertical",
+    )
+
+
+def _rollup(events: LazyFrame, keys: Sequence[str]) -> LazyFrame:
+    """Per ``_tier``, ``keys`` and output metric: the value ``x``.
+
+    ``events`` carry ``_tier`` (null for accounts that are not targets and for rows
+    without an account). Volume metrics sum the event values; ``touched_accounts``
+    and the coverage metrics count distinct accounts with >= 1 touch / lead / SQL.
+    Every event lands in some row, so the rows also list every period present.
+    """
+    per_account = (
+        events.group_by("_tier", "account_id", *keys, "metric")
+        .agg(nw.col("value").sum())
+        .with_columns(flag(~nw.col("account_id").is_null()).alias("_accounts"))
+    )
+    agg = per_account.group_by("_tier", *keys, "metric").agg(
+        nw.col("value").sum(), nw.col("_accounts").sum()
+    )
+    metric = nw.col("metric")
+    coverage_name: Any = None
+    for name, source in _COVERED_BY.items():
+        coverage_name = (nw.when if coverage_name is None else coverage_name.when)(
+            metric == source
+        ).then(nw.lit(name))
+    columns = ["_tier", *keys, "metric", "x"]
+    parts = [
+        agg.filter(metric != "touches").with_columns(nw.col("value").alias("x")),
+        agg.filter(metric == "touches").with_columns(
+            nw.lit("touched_accounts").alias("metric"), nw.col("_accounts").alias("x")
+        ),
+        agg.filter(metric.is_in(list(_COVERED_BY.values()))).with_columns(
+            coverage_name.alias("metric"), nw.col("_accounts").alias("x")
+        ),
+    ]
+    return nw.concat(
+        [p.select(*columns).with_columns(nw.col("x").cast(_FLOAT)) for p in parts],
+        how="vertical",
+    )
+
+
+def _tag_targets(frame: LazyFrame, targets: LazyFrame) -> LazyFrame:
+    """Keep only rows on target accounts and add their ``_tier``."""
+    return frame.join(targets.select("account_id", "_tier"), on="account_id", how="inner")
+
+
+def _widen(frame: LazyFrame, keys: Sequence[str], columns: Mapping[str, str]) -> LazyFrame:
+    """Long (``metric``, ``value``) rows to one column per metric, summed per ``keys``."""
+    flagged = frame.with_columns(
+        *[
+            nw.when(nw.col("metric") == metric).then(nw.col("value")).otherwise(0.0).alias(name)
+            for metric, name in columns.items()
+        ]
+    )
+    sums = [nw.col(name).sum() for name in columns.values()]
+    return flagged.group_by(*keys).agg(*sums) if keys else flagged.select(*sums)
+
+
+def _tier_output(by_tier: bool) -> list[nw.Expr]:
+    return [_restore_null("_tier", "target_tier")] if by_tier else []
+
+
+def _sort_keys(by_tier: bool, freq: Freq | None) -> list[str]:
+    return [*(["target_tier"] if by_tier else []), *_period_keys(freq)]
+
+
+# --------------------------------------------------------------- abm_summary
+
+
+def abm_summary(
+    accounts: FrameT,
+    leads: Any,
+    activities: Any,
+    opportunities: Any,
+    *,
+    freq: Freq | None = None,
+    by_tier: bool = False,
+    as_of: date | datetime | str,
+    tz: str = "Asia/Tokyo",
+    zero_division: ZeroDivision = "nan",
+) -> FrameT:
+    """Target accounts' volumes, their share of the total, and coverage (ABM panel).
+
+    Parameters
+    ----------
+    accounts, leads, activities, opportunities
+        Canonical tables (any supported frame library, all the same one).
+        ``accounts`` needs ``account_id`` and ``is_target``.
+    freq
+        ``None`` (default: everything up to ``as_of``) or ``"day"``, ``"week"``,
+        ``"month"``, ``"quarter"``, ``"year"``; each event falls in the period of its
+        own time (see the module notes).
+    by_tier
+        One block of rows per ``target_tier`` (missing tier = its own block).
+    as_of
+        Count rows up to the end of this day.
+    tz
+        Dataset time zone; tz-aware timestamp columns are converted to it.
+    zero_division
+        Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
+
+    Returns
+    -------
+    Frame of the caller's kind, one row per (``target_tier``), (``period``) and
+    ``metric``, with ``numerator``, ``denominator``, ``rate``, ``ci_low``, ``ci_high``:
+
+    - volume metrics (:data:`VOLUME_METRICS`): numerator = the target accounts' value
+      (of the tier), denominator = the value over all rows (every account and rows
+      without an account), rate = the targets' share. ``touched_accounts`` counts
+      distinct accounts with >= 1 touch. ``won_amount`` has no interval.
+    - coverage metrics (:data:`COVERAGE_METRICS`): numerator = target accounts with
+      >= 1 lead / touch / SQL, denominator = target accounts (of the tier).
+
+    Target accounts without any lead still count in the coverage denominators, so
+    coverage is exactly the share of targets reached.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accounts = pd.DataFrame({"account_id": ["A1", "A2", "A3"],
+    ...                          "is_target": [True, True, False]})
+    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2"], "account_id": ["A1", "A3"],
+    ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-02"])})
+    >>> acts = pd.DataFrame({"lead_id": [None], "account_id": ["A2"], "channel": ["call"],
+    ...     "direction": ["outbound"], "outcome": ["connected"], "is_key_person": [True],
+    ...     "occurred_at": pd.to_datetime(["2025-04-03"])})
+    >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"])})
+    >>> out = abm_summary(accounts, leads, acts, opps, as_of="2025-04-30")
+    >>> out[["metric", "numerator", "denominator", "rate"]].head(5)
+                    metric  numerator  denominator  rate
+    0                leads        1.0          2.0   0.5
+    1     touched_accounts        1.0          1.0   1.0
+    2             connects        1.0          1.0   1.0
+    3  key_person_connects        1.0          1.0   1.0
+    4                 sqls        1.0          1.0   1.0
+    >>> out.loc[out["metric"] == "lead_coverage", ["numerator", "denominator"]].values.tolist()
+    [[1.0, 2.0]]
+    """
+    freq, zero_division, cutoff = _check_options(freq, zero_division, as_of)
+    _check_bool(by_tier, "by_tier")
+    targets, tables, session = _enter_four(
+        accounts,
+        leads,
+        activities,
+        opportunities,
+        function="abm_summary",
+        cutoff=cutoff,
+        tz=tz,
+        by_tier=by_tier,
+    )
+    keys = _period_keys(freq)
+    events = _with_period(_events(tables), "at", freq).join(
+        targets.select("account_id", "_tier"), on="account_id", how="left"
+    )
+    rolled = _checkpoint(_rollup(_checkpoint(events, session), keys), session)
+    totals = rolled.group_by(*keys, "metric").agg(nw.col("x").sum().alias("_total"))
+    base = _tier_sizes(targets, by_tier=by_tier)
+    if freq is not None:
+        base = base.join(rolled.select("period").unique(), how="cross")
+    is_coverage = nw.col("metric").is_in(list(COVERAGE_METRICS))
+    rows = (
+        _metric_grid(base, (*VOLUME_METRICS, *COVERAGE_METRICS))
+        .join(rolled.filter(~nw.col("_tier").is_null()), on=["_tier", *keys, "metric"], how="left")
+        .join(totals, on=[*keys, "metric"], how="left")
+        .with_columns(
+            nw.col("x").fill_null(0.0).cast(_FLOAT).alias("numerator"),
+            nw.when(is_coverage)
+            .then(nw.col("target_accounts"))
+            .otherwise(nw.col("_total"))
+            .fill_null(0.0)
+            .cast(_FLOAT)
+            .alias("denominator"),
+        )
+    )
+    is_amount = nw.col("metric") == "won_amount"
+    result = (
+        rows.with_columns(*rate_columns("numerator", "denominator", zero_division=zero_division))
+        .with_columns(
+            nw.when(~is_amount).then(nw.col("ci_low")).cast(_FLOAT).alias("ci_low"),
+            nw.when(~is_amount).then(nw.col("ci_high")).cast(_FLOAT).alias("ci_high"),
+        )
+        .select(
+            *_tier_output(by_tier),
+            *keys,
+            "metric",
+            "_order",
+            "numerator",
+            "denominator",
+            "rate",
+            "ci_low",
+            "ci_high",
+        )
+        .sort([*_sort_keys(by_tier, freq), "_order"], nulls_last=True)
+        .drop("_order")
+    )
+    _check_raise(result, zero_division, "abm_summary")
+    return session.finish(result)  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------- target_account_panel
+
+_PANEL_COLUMNS = {
+    "leads": "lead_count",
+    "touches": "touch_count",
+    "connects": "connect_count",
+    "key_person_connects": "key_person_connect_count",
+    "sqls": "sql_count",
+    "valid_opportunities": "valid_opportunity_count",
+    "won": "won_count",
+    "won_amount": "won_amount",
+}
+
+
+def target_account_panel(
+    accounts: FrameT,
+    leads: Any,
+    activities: Any,
+    opportunities: Any,
+    *,
+    as_of: date | datetime | str,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """One row per target account with its lead, touch, connect, SQL and win counts.
+
+    Parameters
+    ----------
+    accounts, leads, activities, opportunities
+        Canonical tables (any supported frame library, all the same one).
+    as_of
+        Count rows up to the end of this day.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind sorted by ``account_id``: ``account_id``, ``name``,
+    ``target_tier``, ``lead_count``, ``touch_count`` (outbound calls, emails,
+    meetings), ``connect_count``, ``key_person_connect_count``, ``sql_count``,
+    ``valid_opportunity_count``, ``won_count`` (Int64) and ``won_amount`` (Float64).
+    Every target account appears, with zeros when nothing happened on it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accounts = pd.DataFrame({"account_id": ["A1", "A2"], "is_target": [True, True]})
+    >>> leads = pd.DataFrame({"lead_id": ["L1"], "account_id": ["A1"],
+    ...                       "created_at": pd.to_datetime(["2025-04-01"])})
+    >>> acts = pd.DataFrame({"lead_id": ["L1"], "channel": ["call"], "direction": ["outbound"],
+    ...     "outcome": ["no_answer"], "occurred_at": pd.to_datetime(["2025-04-02"])})
+    >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"])})
+    >>> panel = target_account_panel(accounts, leads, acts, opps, as_of="2025-04-30")
+    >>> panel[["account_id", "lead_count", "touch_count", "sql_count"]]
+      account_id  lead_count  touch_count  sql_count
+    0         A1           1            1          1
+    1         A2           0            0          0
+    """
+    cutoff = as_of_cutoff(as_of)
+    targets, tables, session = _enter_four(
+        accounts,
+        leads,
+        activities,
+        opportunities,
+        function="target_account_panel",
+        cutoff=cutoff,
+        tz=tz,
+        by_tier=True,
+    )
+    per_account = _widen(_tag_targets(_events(tables), targets), ["account_id"], _PANEL_COLUMNS)
+    counts = [c for c in _PANEL_COLUMNS.values() if c != "won_amount"]
+    result = (
+        targets.join(per_account, on="account_id", how="left")
+        .select(
+            nw.col("account_id"),
+            nw.col("name"),
+            _restore_null("_tier", "target_tier"),
+            *[nw.col(c).fill_null(0.0).cast(_INT) for c in counts],
+            nw.col("won_amount").fill_null(0.0).cast(_FLOAT),
+        )
+        .sort("account_id", nulls_last=True)
+    )
+    return session.finish(result)  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------------- bdr_kpis
+
+_BDR_COLUMNS = {
+    "calls": "call_count",
+    "called_accounts": "called_account_count",
+    "key_person_connects": "key_person_connect_count",
+    "appointments": "appointment_count",
+}
+
+
+def bdr_kpis(
+    accounts: FrameT,
+    leads: Any,
+    activities: Any,
+    opportunities: Any,
+    *,
+    by_owner: bool = False,
+    freq: Freq | None = None,
+    as_of: date | datetime | str,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """BDR KPIs on target accounts: outbound calls, key-person connects, appointments.
+
+    Parameters
+    ----------
+    accounts, leads, activities, opportunities
+        Canonical tables (any supported frame library, all the same one).
+    by_owner
+        One row per ``owner_id``: the activity's owner for calls and connects, the
+        lead's owner (the IS/BDR rep who set the appointment) for appointments;
+        opportunities without a lead have no owner.
+    freq
+        ``None`` or a period (``"day"`` ... ``"year"``): calls and connects by
+        ``occurred_at``, appointments by the opportunity's ``created_at``.
+    as_of
+        Count rows up to the end of this day.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind with (``owner_id``), (``period``) and the Int64 columns
+    ``call_count`` (outbound calls to target accounts, with or without a lead),
+    ``called_account_count`` (distinct target accounts called),
+    ``key_person_connect_count`` (connects with ``is_key_person`` on target accounts)
+    and ``appointment_count`` (SQLs whose account is a target). Without ``by_owner``
+    and ``freq`` there is exactly one row; otherwise one row per key with any event.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accounts = pd.DataFrame({"account_id": ["A1"], "is_target": [True]})
+    >>> leads = pd.DataFrame({"lead_id": ["L1"], "account_id": ["A1"], "owner_id": ["R1"],
+    ...                       "created_at": pd.to_datetime(["2025-04-01"])})
+    >>> acts = pd.DataFrame({"lead_id": [None, None], "account_id": ["A1", "A1"],
+    ...     "owner_id": ["R1", "R2"], "channel": ["call", "call"],
+    ...     "direction": ["outbound", "outbound"], "outcome": ["connected", "no_answer"],
+    ...     "is_key_person": [True, False],
+    ...     "occurred_at": pd.to_datetime(["2025-04-02", "2025-04-03"])})
+    >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"])})
+    >>> print(bdr_kpis(accounts, leads, acts, opps, by_owner=True, as_of="2025-04-30").to_string())
+      owner_id  call_count  called_account_count  key_person_connect_count  appointment_count
+    0       R1           1                     1                         1                  1
+    1       R2           1                     1                         0                  0
+    """
+    freq, _, cutoff = _check_options(freq, "nan", as_of)
+    _check_bool(by_owner, "by_owner")
+    targets, tables, session = _enter_four(
+        accounts,
+        leads,
+        activities,
+        opportunities,
+        function="bdr_kpis",
+        cutoff=cutoff,
+        tz=tz,
+        by_tier=False,
+    )
+    acts, opps = tables.activities, tables.opportunities
+    owner = nw.col("owner_id").cast(nw.String()).fill_null(_NULL_KEY).alias("_owner")
+    lead_owner = nw.col("_lead_owner").cast(nw.String()).fill_null(_NULL_KEY).alias("_owner")
+    key_person = connect() & nw.col("is_key_person")
+    events = _with_period(
+        nw.concat(
+            [
+                _event(acts.filter(is_outbound("call")), "occurred_at", "calls", None, owner),
+                _event(acts.filter(key_person), "occurred_at", "key_person_connects", None, owner),
+                _event(opps, "created_at", "appointments", None, lead_owner),
+            ],
+            how="vertical",
+        ),
+        "at",
+        freq,
+    )
+    keys = [*(["_owner"] if by_owner else []), *_period_keys(freq)]
+    tagged = _checkpoint(_tag_targets(events, targets), session)
+    called = (
+        tagged.filter(nw.col("metric") == "calls")
+        .select("account_id", *keys)
+        .unique()
+        .with_columns(
+            nw.lit("called_accounts").cast(nw.String()).alias("metric"),
+            nw.lit(1.0).cast(_FLOAT).alias("value"),
+        )
+    )
+    columns = ["metric", "value", *keys]
+    combined = nw.concat([tagged.select(columns), called.select(columns)], how="vertical")
+    out_keys = [
+        *([_restore_null("_owner", "owner_id")] if by_owner else []),
+        *[nw.col(k) for k in _period_keys(freq)],
+    ]
+    result = _widen(combined, keys, _BDR_COLUMNS).select(
+        *out_keys, *[nw.col(c).fill_null(0.0).cast(_INT) for c in _BDR_COLUMNS.values()]
+    )
+    result = _sorted(result, [*(["owner_id"] if by_owner else []), *_period_keys(freq)])
+    return session.finish(result)  # type: ignore[no-any-return]
+
+
+# -------------------------------------------------------------- nurturing_kpis
+
+
+def nurturing_kpis(
+    accounts: FrameT,
+    leads: Any,
+    activities: Any,
+    opportunities: Any,
+    *,
+    freq: Freq | None = None,
+    by_tier: bool = False,
+    as_of: date | datetime | str,
+    tz: str = "Asia/Tokyo",
+    zero_division: ZeroDivision = "nan",
+) -> FrameT:
+    """Nurturing KPIs of target accounts: appointment rate, 案件化率, 成約率.
+
+    Parameters
+    ----------
+    accounts, leads, activities, opportunities
+        Canonical tables (any supported frame library, all the same one).
+    freq
+        ``None`` or a period (``"day"`` ... ``"year"``). Lead rates are grouped by the
+        lead's ``created_at`` period and opportunity rates by the opportunity's
+        ``created_at`` period (cohorts; their outcomes are counted up to ``as_of``).
+    by_tier
+        One block of rows per ``target_tier``.
+    as_of
+        Count rows up to the end of this day.
+    tz
+        Dataset time zone.
+    zero_division
+        Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
+
+    Returns
+    -------
+    Frame of the caller's kind, one row per (``target_tier``), (``period``) and
+    ``metric`` with Int64 ``numerator`` and ``denominator`` and ``rate``, ``ci_low``,
+    ``ci_high``:
+
+    - ``appointment_rate`` (アポ率): leads of target accounts with an SQL (appointments)
+      / leads approached (an outbound touch or an SQL: an SQL implies the approach);
+    - ``sql_to_valid_rate`` (案件化率): valid opportunities / SQLs of target accounts;
+    - ``valid_to_won_rate`` (成約率): won valid opportunities / valid opportunities.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> accounts = pd.DataFrame({"account_id": ["A1"], "is_target": [True]})
+    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2"], "account_id": ["A1", "A1"],
+    ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-01"])})
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L2"], "channel": ["call", "email"],
+    ...     "direction": ["outbound", "outbound"], "outcome": ["connected", "sent"],
+    ...     "occurred_at": pd.to_datetime(["2025-04-02", "2025-04-02"])})
+    >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"]),
+    ...     "validated_at": pd.to_datetime(["2025-04-08"]), "is_won": [True],
+    ...     "closed_at": pd.to_datetime(["2025-04-20"]), "amount": [1e6]})
+    >>> nurturing_kpis(accounts, leads, acts, opps, as_of="2025-04-30")[
+    ...     ["metric", "numerator", "denominator", "rate"]]
+                  metric  numerator  denominator  rate
+    0   appointment_rate          1            2   0.5
+    1  sql_to_valid_rate          1            1   1.0
+    2  valid_to_won_rate          1            1   1.0
+    """
+    freq, zero_division, cutoff = _check_options(freq, zero_division, as_of)
+    _check_bool(by_tier, "by_tier")
+    targets, tables, session = _enter_four(
+        accounts,
+        leads,
+        activities,
+        opportunities,
+        function="nurturing_kpis",
+        cutoff=cutoff,
+        tz=tz,
+        by_tier=by_tier,
+    )
+    keys = _period_keys(freq)
+    lead_rows = _with_period(
+        journey_frames(tables.leads, tables.activities, tables.opportunities), "created_at", freq
+    )
+    lead_rows = _checkpoint(lead_rows, session)
+    opp_rows = _checkpoint(_with_period(tables.opportunities, "created_at", freq), session)
+    sql = ~nw.col("sql_at").is_null()
+    approached = sql | ~nw.col("first_touch_at").is_null()
+    valid = ~nw.col("validated_at").is_null()
+    won_valid = valid & (nw.col("_won") == 1)
+
+    def part(frame: LazyFrame, metric: str, numerator: nw.Expr, denominator: nw.Expr) -> LazyFrame:
+        return _tag_targets(frame, targets).select(
+            "_tier",
+            *keys,
+            nw.lit(metric).cast(nw.String()).alias("metric"),
+            flag(numerator).alias("numerator"),
+            flag(denominator).alias("denominator"),
+        )
+
+    counts = (
+        nw.concat(
+            [
+                part(lead_rows, "appointment_rate", sql, approached),
+                part(opp_rows, "sql_to_valid_rate", valid, nw.lit(value=True)),
+                part(opp_rows, "valid_to_won_rate", won_valid, valid),
+            ],
+            how="vertical",
+        )
+        .group_by("_tier", *keys, "metric")
+        .agg(nw.col("numerator").sum(), nw.col("denominator").sum())
+    )
+    base = _tier_sizes(targets, by_tier=by_tier)
+    if freq is not None:
+        periods = nw.concat(
+            [lead_rows.select("period"), opp_rows.select("period")], how="vertical"
+        ).unique()
+        base = base.join(periods, how="cross")
+    result = (
+        _metric_grid(base, NURTURING_METRICS)
+        .join(counts, on=["_tier", *keys, "metric"], how="left")
+        .with_columns(
+            nw.col("numerator").fill_null(0).cast(_INT),
+            nw.col("denominator").fill_null(0).cast(_INT),
+        )
+        .with_columns(*rate_columns("numerator", "denominator", zero_division=zero_division))
+        .select(
+            *_tier_output(by_tier),
+            *keys,
+            "metric",
+            "_order",
+            "numerator",
+            "denominator",
+            "rate",
+            "ci_low",
+            "ci_high",
+        )
+        .sort([*_sort_keys(by_tier, freq), "_order"], nulls_last=True)
+        .drop("_order")
+    )
+    _check_raise(result, zero_division, "nurturing_kpis")
+    return session.finish(result)  # type: ignore[no-any-return]
+
+
+# ------------------------------------------------------------ abm_before_after
+
+
+def _check_target_list(target_accounts: Sequence[str]) -> list[str]:
+    if isinstance(target_accounts, str) or not isinstance(target_accounts, Sequence):
+        raise ConfigError(
+            "target_accounts must be a list of account ids, e.g. ['A1', 'A2']; "
+            f"got {type(target_accounts).__name__}"
+        )
+    ids = sorted({str(a) for a in target_accounts if a is not None})
+    if not ids:
+        raise ConfigError("target_accounts must name at least one account id")
+    return ids
+
+
+def _check_positive_int(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ConfigError(f"{name} must be a positive integer; got {value!r}")
+    return value
+
+
+def abm_before_after(
+    leads: FrameT,
+    activities: Any,
+    opportunities: Any,
+    *,
+    target_accounts: Sequence[str],
+    start_date: date | datetime | str,
+    window_days: int = 90,
+    as_of: date | datetime | str,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """KPIs of a target-account list in equal windows before and after an ABM start.
+
+    Parameters
+    ----------
+    leads, activities, opportunities
+        Canonical tables (any supported frame library, all the same one).
+    target_accounts
+        The account ids of the ABM list.
+    start_date
+        First day of the ABM programme. The *after* window is
+        ``[start_date, start_date + window_days)`` and the *before* window the same
+        number of days just before ``start_date``.
+    window_days
+        Length of each window in days (default 90). When ``as_of`` falls inside the
+        after window, both windows are shortened to the days observed so far, so they
+        stay equal; ``window_days`` in the result gives the length used.
+    as_of
+        Count rows up to the end of this day; must be on or after ``start_date``.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind with one row per metric (:data:`VOLUME_METRICS` then
+    :data:`COVERAGE_METRICS`): ``metric``, ``window_days``, ``before``, ``after``
+    (Float64), ``difference`` (after - before) and ``lift`` (after / before; null
+    when before is 0). Events fall in a window by their own time (see the module
+    notes); coverage is the share of the listed accounts with >= 1 lead / touch / SQL
+    in the window.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3"], "account_id": ["A1", "A1", "A2"],
+    ...     "created_at": pd.to_datetime(["2025-03-20", "2025-04-02", "2025-04-03"])})
+    >>> acts = pd.DataFrame({"lead_id": ["L2"], "channel": ["call"], "direction": ["outbound"],
+    ...     "outcome": ["connected"], "occurred_at": pd.to_datetime(["2025-04-04"])})
+    >>> opps = pd.DataFrame({"lead_id": ["L2"], "created_at": pd.to_datetime(["2025-04-10"])})
+    >>> out = abm_before_after(leads, acts, opps, target_accounts=["A1", "A2"],
+    ...     start_date="2025-04-01", window_days=30, as_of="2025-06-30")
+    >>> out.set_index("metric").loc[["leads", "sqls", "lead_coverage"], ["before", "after"]]
+                   before  after
+    metric
+    leads             1.0    2.0
+    sqls              0.0    1.0
+    lead_coverage     0.5    1.0
+    """
+    ids = _check_target_list(target_accounts)
+    days = _check_positive_int(window_days, "window_days")
+    try:
+        start_day = parse_as_of(start_date)
+    except ConfigError:
+        raise ConfigError(
+            f"start_date must be a date like '2025-04-01'; got {start_date!r}"
+        ) from None
+    cutoff = as_of_cutoff(as_of)
+    start = datetime(start_day.year, start_day.month, start_day.day)
+    days = min(days, (cutoff - start).days)
+    if days <= 0:
+        raise ConfigError(
+            f"start_date ({start_day}) must be on or before as_of ({parse_as_of(as_of)})"
+        )
+    (lf_leads, lf_acts, lf_opps), session = _compat.enter(
+        [leads, activities, opportunities], function="abm_before_after"
+    )
+    tables = _prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
+    span = timedelta(days=days)
+    at = nw.col("at")
+    window = (
+        nw.when((at >= start) & (at < start + span))
+        .then(nw.lit("after"))
+        .when((at >= start - span) & (at < start))
+        .then(nw.lit("before"))
+    )
+    events = (
+        _events(tables)
+        .filter(nw.col("account_id").is_in(ids))
+        .with_columns(window.alias("window"))
+        .filter(~nw.col("window").is_null())
+    )
+    tagged = _checkpoint(events.with_columns(nw.lit(_ALL_TIERS).alias("_tier")), session)
+    rolled = _rollup(tagged, ["window"])
+    share = nw.col("x") / float(len(ids))
+    value = nw.when(nw.col("metric").is_in(list(COVERAGE_METRICS))).then(share).otherwise("x")
+    wide = (
+        rolled.with_columns(
+            *[
+                nw.when(nw.col("window") == w).then(value).otherwise(0.0).alias(w)
+                for w in ("before", "after")
+            ]
+        )
+        .group_by("metric")
+        .agg(nw.col("before").sum(), nw.col("after").sum())
+    )
+    one_row = tables.leads.select(nw.len().alias("_n"))
+    before, after = nw.col("before"), nw.col("after")
+    result = (
+        _metric_grid(one_row, (*VOLUME_METRICS, *COVERAGE_METRICS))
+        .join(wide, on="metric", how="left")
+        .with_columns(before.fill_null(0.0).cast(_FLOAT), after.fill_null(0.0).cast(_FLOAT))
+        .select(
+            "metric",
+            "_order",
+            nw.lit(days).cast(_INT).alias("window_days"),
+            "before",
+            "after",
+            (after - before).cast(_FLOAT).alias("difference"),
+            nw.when(before > 0).then(after / before).cast(_FLOAT).alias("lift"),
+        )
+        .sort("_order")
+        .drop("_order")
+    )
+    return session.finish(result)  # type: ignore[no-any-return]
+
+
+# ---------------------------------------------------------------------- report
+
+
+def _to_pandas(frame: Any) -> pd.DataFrame:
+    """A result of any frame library as a pandas frame (for report tables)."""
+    wrapped = nw.from_native(frame)
+    eager = wrapped.collect() if isinstance(wrapped, nw.LazyFrame) else wrapped
+    result: pd.DataFrame = eager.to_pandas()
+    return result
+
+
+def _month_label(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["period"] = pd.to_datetime(out["period"]).dt.strftime("%Y-%m")
+    return out
+
+
+def _monthly_panel(monthly: pd.DataFrame, months: int = 12) -> pd.DataFrame:
+    """Per period (last ``months``): target leads, SQLs, wins, won amount, shares, coverage."""
+    shown = ("leads", "sqls", "won", "won_amount")
+    metrics = [*VOLUME_METRICS, *COVERAGE_METRICS]
+    numerator = monthly.pivot(index="period", columns="metric", values="numerator")
+    rate = monthly.pivot(index="period", columns="metric", values="rate")
+    numerator, rate = numerator.reindex(columns=metrics), rate.reindex(columns=metrics)
+    table = pd.DataFrame({"period": numerator.index})
+    for metric in shown:
+        table[metric] = numerator[metric].to_numpy()
+        table[f"{metric}_share"] = rate[metric].to_numpy()
+    table["touch_coverage"] = rate["touch_coverage"].to_numpy()
+    return table.tail(months).reset_index(drop=True)
+
+
+def report_section(dataset: Dataset, as_of: date) -> Section:
+    """The ABM section of the report: the target panel as of ``as_of``.
+
+    Tables: ``targets`` (:func:`abm_summary` up to ``as_of``), ``monthly`` (target
+    leads, SQLs, wins and their shares, last 12 months), ``bdr`` (:func:`bdr_kpis` by
+    month, last 12 months), ``nurturing`` (:func:`nurturing_kpis`), ``accounts`` (the
+    20 target accounts with the most won amount, SQLs and leads) and
+    ``fit_suggestions`` (the 10 best-scoring non-customer accounts,
+    :func:`~pipelinekit.metrics.scoring.target_suggestions`).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> from pipelinekit import Dataset
+    >>> from pipelinekit.sample import generate_sample
+    >>> section = report_section(Dataset(**generate_sample(leads=300, seed=1)), date(2025, 12, 31))
+    >>> section.key, list(section.tables)
+    ('abm', ['targets', 'monthly', 'bdr', 'nurturing', 'accounts', 'fit_suggestions'])
+    """
+    from pipelinekit.metrics.scoring import target_suggestions
+    from pipelinekit.reporting.model import Section
+
+    names = ("accounts", "leads", "activities", "opportunities")
+    accounts, leads, activities, opportunities = (dataset.table(n) for n in names)
+    common: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
+    tables = (accounts, leads, activities, opportunities)
+
+    targets = _to_pandas(abm_summary(*tables, **common))
+    monthly = _to_pandas(abm_summary(*tables, freq="month", **common))
+    month_table = _month_label(_monthly_panel(monthly))
+    bdr = _month_label(_to_pandas(bdr_kpis(*tables, freq="month", **common)).tail(12))
+    nurturing = _to_pandas(nurturing_kpis(*tables, **common))
+    panel = _to_pandas(target_account_panel(*tables, **common))
+    n_targets = len(panel)
+    uncovered = int((panel["lead_count"] == 0).sum()) if n_targets else 0
+    top_accounts = panel.sort_values(
+        ["won_amount", "sql_count", "lead_count", "account_id"],
+        ascending=[False, False, False, True],
+        kind="mergesort",
+    ).head(20)
+    suggestions = _to_pandas(target_suggestions(accounts, opportunities, leads, top=10, **common))[
+        ["rank", "account_id", "industry", "employee_band", "revenue_band", "denominator", "score"]
+    ]
+    notes = (
+        f"{n_targets} target accounts; {uncovered} without any lead by {as_of.isoformat()}.",
+        "numerator = target accounts, denominator = all accounts (share) or the number of "
+        "target accounts (coverage).",
+        "fit_suggestions: non-customer accounts ranked by the beta-smoothed historical win "
+        "rate of their industry x employee band x revenue band (denominator = closed deals).",
+    )
+    return Section(
+        key="abm",
+        title="ABM target accounts",
+        tables={
+            "targets": targets.reset_index(drop=True),
+            "monthly": month_table,
+            "bdr": bdr.reset_index(drop=True),
+            "nurturing": nurturing.reset_index(drop=True),
+            "accounts": top_accounts.reset_index(drop=True),
+            "fit_suggestions": suggestions.reset_index(drop=True),
+        },
+        notes=notes,
+    )
