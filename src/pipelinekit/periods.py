@@ -176,6 +176,8 @@ def holiday_dates(
 ) -> list[date]:
     """Public holidays of ``country`` from ``start`` to ``end`` (both included), sorted.
 
+    Examples
+    --------
     >>> [d.isoformat() for d in holiday_dates("2025-05-01", "2025-05-31")]
     ['2025-05-03', '2025-05-04', '2025-05-05', '2025-05-06']
     """
@@ -187,6 +189,8 @@ def holiday_dates(
 def is_business_day(day: date | datetime | str, *, country: str = DEFAULT_COUNTRY) -> bool:
     """Whether ``day`` is a weekday and not a public holiday of ``country``.
 
+    Examples
+    --------
     >>> is_business_day("2025-01-13")  # Coming of Age Day (a Monday)
     False
     >>> is_business_day("2025-01-14")
@@ -202,6 +206,8 @@ def business_days(
     """Business days from ``start`` to ``end`` (both included): weekdays that are not
     public holidays of ``country`` (Japanese calendar by default).
 
+    Examples
+    --------
     >>> [d.isoformat() for d in business_days("2025-01-10", "2025-01-14")]
     ['2025-01-10', '2025-01-14']
     """
@@ -213,6 +219,8 @@ def business_days(
 def next_business_day(day: date | datetime | str, *, country: str = DEFAULT_COUNTRY) -> date:
     """The first business day strictly after the calendar day of ``day``.
 
+    Examples
+    --------
     >>> next_business_day("2025-01-10")  # Friday before Coming of Age Day
     datetime.date(2025, 1, 14)
     """
@@ -258,6 +266,8 @@ def next_business_day_start(expr: nw.Expr, *, country: str = DEFAULT_COUNTRY) ->
     is away), then weekend arithmetic on ``dt.weekday`` for every other day. The end
     of the next business day is this value ``+ timedelta(days=1)``.
 
+    Examples
+    --------
     >>> import pandas as pd, narwhals as nw
     >>> df = nw.from_native(pd.DataFrame({"t": pd.to_datetime(["2025-01-10 23:59"])}))
     >>> df.select(next_business_day_start(nw.col("t"))).to_native()["t"].tolist()
@@ -287,6 +297,8 @@ def is_business_day_expr(expr: nw.Expr, *, country: str = DEFAULT_COUNTRY) -> nw
     Weekends by ``dt.weekday``; public holidays of ``country`` within
     :data:`CALENDAR_YEARS` by ``is_in`` (portable on every engine).
 
+    Examples
+    --------
     >>> import pandas as pd, narwhals as nw
     >>> df = nw.from_native(pd.DataFrame({"t": pd.to_datetime(["2025-01-13", "2025-01-14"])}))
     >>> df.select(is_business_day_expr(nw.col("t"))).to_native()["t"].tolist()

@@ -51,9 +51,9 @@ from pipelinekit.metrics.activity import (
     _keys,
     _leads,
     _one,
-    _with_rates,
     _to_pandas,
     _with_period,
+    _with_rates,
 )
 from pipelinekit.periods import Freq, parse_as_of
 from pipelinekit.rates import ZeroDivision, check_zero_division

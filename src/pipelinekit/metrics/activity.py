@@ -1,0 +1,1245 @@
+"""Activity KPIs: volume, talk time, connect rates, email engagement, speed to lead.
+
+Definitions follow DESIGN section 3:
+
+- **Touch**: an outbound call, email or meeting (any outcome).
+- **Connect**: a connected call, a replied email or a held meeting, either direction.
+- **Call connect rate** = connected calls / calls; **talk time** = sum of call
+  ``duration_s``.
+- **Email rates** over outbound emails: delivered = not bounced; open = outcome in
+  {opened, clicked, replied}; click = {clicked, replied}; reply = replied.
+- **Speed to lead**: from lead creation (or a web signal) to the first outbound touch
+  at or after it; **same-day approach** = an outbound touch dated on the creation
+  date (dataset time zone); **next business day** = an outbound touch dated from the
+  creation date up to the end of the next business day (Japanese calendar).
+
+Every function takes any narwhals-supported frame, returns the caller's kind of frame,
+sorts its rows on the full group keys (nulls last) and ignores rows after the end of
+``as_of`` when it is given.
+
+Examples
+--------
+>>> import pandas as pd
+>>> acts = pd.DataFrame({
+...     "activity_id": ["a1", "a2", "a3"], "lead_id": ["L1", "L1", None],
+...     "owner_id": ["R1", "R1", "R2"], "channel": ["call", "call", "call"],
+...     "direction": ["outbound", "outbound", "inbound"],
+...     "outcome": ["no_answer", "connected", "connected"],
+...     "occurred_at": pd.to_datetime(["2025-04-01 10:00", "2025-04-01 15:00",
+...                                    "2025-04-02 11:00"]),
+...     "duration_s": [5.0, 300.0, 120.0]})
+>>> connect_rate(acts, by="direction")[["direction", "numerator", "denominator", "rate"]]
+  direction  numerator  denominator  rate
+0   inbound          1            1   1.0
+1  outbound          1            2   0.5
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+
+import narwhals as nw
+
+from pipelinekit import _compat
+from pipelinekit._exprs import (
+    connect,
+    email_reached,
+    flag,
+    is_call,
+    is_email_delivered,
+    is_outbound,
+    require_columns,
+    touch,
+    when_flag,
+)
+from pipelinekit.domain import ActionStatus, Channel, Direction, Origin
+from pipelinekit.errors import ConfigError
+from pipelinekit.periods import (
+    DEFAULT_COUNTRY,
+    Freq,
+    as_of_cutoff,
+    check_country,
+    check_freq,
+    elapsed_seconds,
+    next_business_day_start,
+    period_start,
+)
+from pipelinekit.rates import (
+    ZeroDivision,
+    check_zero_division,
+    raise_on_zero_denominator,
+    with_rate_columns,
+)
+
+if TYPE_CHECKING:
+    from pipelinekit.dataset import Dataset
+    from pipelinekit.reporting.model import Section
+
+__all__ = [
+    "Signal",
+    "TimeUnit",
+    "activity_volume",
+    "call_connect_sql_chain",
+    "connect_rate",
+    "email_engagement",
+    "next_business_day_rate",
+    "report_section",
+    "same_day_approach_rate",
+    "speed_to_lead",
+    "talk_time",
+]
+
+FrameT = TypeVar("FrameT")
+By = str | Sequence[str]
+AsOf = date | datetime | str
+Signal = Literal["page_view_burst", "link_click", "form_submit"]
+TimeUnit = Literal["s", "minutes", "hours", "days"]
+EmailDenominator = Literal["delivered", "leads"]
+
+#: Columns ``by`` may name that are derived from ``occurred_at``.
+DERIVED_ACTIVITY_COLUMNS = ("hour", "weekday")
+#: Timestamp and date columns of the leads table converted at entry.
+LEAD_TIME_COLUMNS = ("created_at", "next_activity_on", "recycle_on")
+_ACTIVITY_COLUMNS = ("lead_id", "occurred_at", "channel", "direction", "outcome")
+_TOUCH_CHANNELS = ("call", "email", "meeting")
+_UNIT_SECONDS: dict[str, float] = {"s": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0}
+_QUANTILES = (("median", 0.5), ("p75", 0.75), ("p90", 0.9))
+_RESERVED = ("period",)
+
+# --------------------------------------------------------------------------- parameters
+
+
+def _keys(by: By, *, name: str = "by") -> tuple[str, ...]:
+    """``by`` as a tuple of distinct column names."""
+    keys = (by,) if isinstance(by, str) else tuple(by)
+    if not all(isinstance(k, str) and k for k in keys):
+        raise ConfigError(f"{name} must be a column name or a sequence of names; got {by!r}")
+    if len(set(keys)) != len(keys):
+        raise ConfigError(f"{name} names a column twice: {list(keys)}")
+    reserved = [k for k in keys if k in _RESERVED]
+    if reserved:
+        raise ConfigError(f"{name} must not name {reserved[0]!r}; use freq= for periods")
+    return keys
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str], *, optional: bool = False) -> Any:
+    """Validate a string option against ``allowed`` (``None`` too when ``optional``)."""
+    if value is None and optional:
+        return None
+    if not isinstance(value, str) or str(value) not in allowed:
+        options = ", ".join(repr(a) for a in allowed) + (" or None" if optional else "")
+        raise ConfigError(f"{name} must be one of {options}; got {value!r}")
+    return str(value)
+
+
+def _count_param(name: str, value: Any, *, minimum: int) -> int:
+    """Validate an integer option (bools are rejected)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}; got {value!r}")
+    return value
+
+
+def _freq(freq: Any) -> Freq | None:
+    return None if freq is None else check_freq(freq)
+
+
+def _cutoff(as_of: AsOf | None) -> datetime | None:
+    return None if as_of is None else as_of_cutoff(as_of)
+
+
+def _statuses(name: str, statuses: Sequence[str] | None) -> tuple[str, ...] | None:
+    """Validate a sequence of lead ``action_status`` values (``None`` = any)."""
+    if statuses is None:
+        return None
+    values = (statuses,) if isinstance(statuses, str) else tuple(statuses)
+    allowed = [s.value for s in ActionStatus]
+    bad = [s for s in values if s not in allowed]
+    if bad:
+        raise ConfigError(
+            f"{name} must be action_status values ({', '.join(map(repr, allowed))}); got {bad[0]!r}"
+        )
+    return tuple(str(s) for s in values)
+
+
+_DIRECTIONS = tuple(d.value for d in Direction)
+_ORIGINS = tuple(o.value for o in Origin)
+_CHANNELS = tuple(c.value for c in Channel)
+
+# --------------------------------------------------------------------------- frames
+
+
+def _activities(
+    frame: nw.LazyFrame[Any],
+    *,
+    cutoff: datetime | None,
+    tz: str,
+    required: Sequence[str] = (),
+) -> nw.LazyFrame[Any]:
+    """Activities with naive local ``occurred_at``, rows after ``cutoff`` dropped."""
+    require_columns(frame, "activities", [*_ACTIVITY_COLUMNS, *required])
+    frame = _compat.to_local_naive(frame, ["occurred_at"], tz=tz, table="activities")
+    return frame if cutoff is None else frame.filter(nw.col("occurred_at") < cutoff)
+
+
+def _leads(
+    frame: nw.LazyFrame[Any],
+    *,
+    cutoff: datetime | None,
+    tz: str,
+    required: Sequence[str] = (),
+    origin: str | None = None,
+    statuses: Sequence[str] | None = None,
+) -> nw.LazyFrame[Any]:
+    """Leads created before ``cutoff`` with naive local timestamps, optionally filtered
+    by ``origin`` and ``action_status``."""
+    need = ["lead_id", "created_at", *required]
+    if origin is not None:
+        need.append("origin")
+    if statuses is not None:
+        need.append("action_status")
+    require_columns(frame, "leads", list(dict.fromkeys(need)))
+    frame = _compat.to_local_naive(frame, LEAD_TIME_COLUMNS, tz=tz, table="leads")
+    if cutoff is not None:
+        frame = frame.filter(nw.col("created_at") < cutoff)
+    if origin is not None:
+        frame = frame.filter((nw.col("origin") == origin).fill_null(value=False))
+    if statuses is not None:
+        frame = frame.filter(nw.col("action_status").is_in(list(statuses)).fill_null(value=False))
+    return frame
+
+
+def _check_keys_present(keys: Sequence[str], available: Sequence[str], *, name: str) -> None:
+    unknown = [k for k in keys if k not in available]
+    if unknown:
+        raise ConfigError(
+            f"{name} names unknown column {unknown[0]!r}; available: {', '.join(available)}"
+        )
+
+
+def _with_activity_keys(
+    acts: nw.LazyFrame[Any],
+    keys: Sequence[str],
+    *,
+    leads: nw.LazyFrame[Any] | None,
+    freq: Freq | None,
+) -> tuple[nw.LazyFrame[Any], tuple[str, ...]]:
+    """Add what the group keys need: derived ``hour``/``weekday``, lead columns joined
+    on ``lead_id`` (activity columns win), and ``period``. Returns the frame and keys."""
+    own = acts.collect_schema().names()
+    lead_names = [] if leads is None else leads.collect_schema().names()
+    available = list(dict.fromkeys([*own, *DERIVED_ACTIVITY_COLUMNS, *lead_names]))
+    _check_keys_present(keys, available, name="by")
+    derived = {
+        "hour": nw.col("occurred_at").dt.hour().cast(nw.Int64).alias("hour"),
+        "weekday": nw.col("occurred_at").dt.weekday().cast(nw.Int64).alias("weekday"),
+    }
+    exprs = [derived[k] for k in keys if k in derived and k not in own]
+    if exprs:
+        acts = acts.with_columns(*exprs)
+    from_leads = [k for k in keys if k not in own and k not in derived]
+    if from_leads and leads is not None:
+        acts = acts.join(leads.select("lead_id", *from_leads), on="lead_id", how="left")
+    return _with_period(acts, "occurred_at", keys, freq)
+
+
+def _with_period(
+    frame: nw.LazyFrame[Any], column: str, keys: Sequence[str], freq: Freq | None
+) -> tuple[nw.LazyFrame[Any], tuple[str, ...]]:
+    """Add ``period`` (start of the ``freq`` period of ``column``) to frame and keys."""
+    if freq is None:
+        return frame, tuple(keys)
+    period = period_start(nw.col(column), freq).cast(nw.Datetime("us")).alias("period")
+    return frame.with_columns(period), (*keys, "period")
+
+
+def _aggregate(frame: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.LazyFrame[Any]:
+    """``group_by(keys).agg(aggs)``, or one overall row when there are no keys."""
+    if keys:
+        return frame.group_by(*keys).agg(*aggs)
+    return frame.select(*aggs)
+
+
+def _counts(*names: str) -> list[nw.Expr]:
+    """Count columns as Int64, missing sums (empty groups) as 0."""
+    return [nw.col(n).fill_null(0).cast(nw.Int64) for n in names]
+
+
+def _with_rates(
+    frame: nw.LazyFrame[Any],
+    numerator: str,
+    denominator: str,
+    zero_division: ZeroDivision,
+    prefix: str = "",
+) -> nw.LazyFrame[Any]:
+    """``frame`` with ``{prefix}rate``, ``{prefix}ci_low``, ``{prefix}ci_high``."""
+    return with_rate_columns(
+        frame, numerator, denominator, zero_division=zero_division, prefix=prefix
+    )
+
+
+def _finish(
+    session: _compat.Session,
+    frame: nw.LazyFrame[Any],
+    keys: Sequence[str],
+    *,
+    zero_division: ZeroDivision | None = None,
+    denominator: str = "denominator",
+    descending: bool | Sequence[bool] = False,
+) -> Any:
+    """Sort on the full keys (nulls last), check ``zero_division="raise"``, hand back."""
+    if zero_division == "raise":
+        raise_on_zero_denominator(frame.collect(), denominator, session.function)
+    if keys:
+        frame = frame.sort(*keys, descending=descending, nulls_last=True)
+    return session.finish(frame)
+
+
+def _one(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    return frame.with_columns(nw.lit(1).cast(nw.Int64).alias("_one"))
+
+
+def _to_pandas(native: Any) -> Any:
+    """A result of any frame library as a pandas frame (for report sections)."""
+    frame = nw.from_native(native)
+    if isinstance(frame, nw.LazyFrame):
+        return frame.collect().to_pandas()
+    return frame.to_pandas()
+
+
+def _direction_filter(direction: str | None) -> nw.Expr:
+    if direction is None:
+        return nw.lit(value=True)
+    return (nw.col("direction") == direction).fill_null(value=False)
+
+
+def _connected_call() -> nw.Expr:
+    return is_call() & (nw.col("outcome") == "connected").fill_null(value=False)
+
+
+# --------------------------------------------------------------------------- activity
+
+
+def activity_volume(
+    activities: FrameT,
+    *,
+    freq: Freq | None = "day",
+    by: By = ("owner_id", "channel", "direction"),
+    channels: Sequence[str] = _TOUCH_CHANNELS,
+    as_of: AsOf | None = None,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Number of activities (calls, emails, meetings) per period and group (活動量).
+
+    Parameters
+    ----------
+    activities
+        Canonical activities table; any supported frame. Activities without a lead
+        (account-level calls) are counted.
+    freq
+        ``"day"`` (default), ``"week"``, ``"month"``, ``"quarter"``, ``"year"`` or
+        ``None`` for no period column.
+    by
+        Group columns (default owner, channel, direction); may name the derived
+        ``"hour"`` (0-23) and ``"weekday"`` (1 = Monday ... 7 = Sunday).
+    channels
+        Channels counted; default calls, emails and meetings (not web signals).
+    as_of
+        Ignore activities after the end of this day; ``None`` keeps every row.
+    tz
+        Dataset time zone (tz-aware timestamps are converted to it).
+
+    Returns
+    -------
+    Frame of the caller's kind with the ``by`` columns, ``period`` (if ``freq``),
+    ``activity_count`` and ``connect_count`` (activities that are connects).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L1", "L2"], "owner_id": ["R1"] * 3,
+    ...     "channel": ["call", "email", "call"], "direction": ["outbound"] * 3,
+    ...     "outcome": ["connected", "sent", "busy"],
+    ...     "occurred_at": pd.to_datetime(["2025-04-01 10:00", "2025-04-01 11:00",
+    ...                                    "2025-04-02 09:00"])})
+    >>> activity_volume(acts, freq="month", by="channel")
+      channel     period  activity_count  connect_count
+    0    call 2025-04-01               2              1
+    1   email 2025-04-01               1              0
+    """
+    keys = _keys(by)
+    period_freq = _freq(freq)
+    wanted = [_choice("channels", c, _CHANNELS) for c in _keys(channels, name="channels")]
+    cutoff = _cutoff(as_of)
+    (lf,), session = _compat.enter([activities], function="activity_volume")
+    acts = _activities(lf, cutoff=cutoff, tz=tz)
+    acts = acts.filter(nw.col("channel").is_in(wanted).fill_null(value=False))
+    acts, group = _with_activity_keys(acts, keys, leads=None, freq=period_freq)
+    acts = _one(acts).with_columns(flag(connect()).alias("connect_count"))
+    table = _aggregate(
+        acts, group, nw.col("_one").sum().alias("activity_count"), nw.col("connect_count").sum()
+    )
+    table = table.select(*group, *_counts("activity_count", "connect_count"))
+    return _finish(session, table, group)  # type: ignore[no-any-return]
+
+
+def talk_time(
+    activities: FrameT,
+    *,
+    by: By = ("owner_id",),
+    freq: Freq | None = None,
+    direction: str | None = None,
+    as_of: AsOf | None = None,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Calls, connects, disconnects and talk time per group (通話時間・接続数・不通数).
+
+    Talk time is the sum of ``duration_s`` over calls (missing durations count as 0).
+    ``talk_time_per_call_s`` = talk time / calls; ``talk_time_per_connect_s`` = talk
+    time / connected calls (NaN when there are none).
+
+    Parameters
+    ----------
+    activities
+        Canonical activities table; any supported frame.
+    by
+        Group columns (default ``"owner_id"``); may name ``"hour"`` and ``"weekday"``.
+    freq
+        Period of ``occurred_at`` (``None``: no period column).
+    direction
+        ``"outbound"``, ``"inbound"`` or ``None`` (both, default).
+    as_of
+        Ignore activities after the end of this day; ``None`` keeps every row.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
+    ``call_count``, ``connect_count``, ``disconnect_count`` (calls not connected),
+    ``talk_time_s``, ``talk_time_per_call_s``, ``talk_time_per_connect_s``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L1"], "owner_id": ["R1", "R1"],
+    ...     "channel": ["call", "call"], "direction": ["outbound", "outbound"],
+    ...     "outcome": ["no_answer", "connected"], "duration_s": [10.0, 290.0],
+    ...     "occurred_at": pd.to_datetime(["2025-04-01 10:00", "2025-04-01 11:00"])})
+    >>> talk_time(acts).iloc[0].to_dict()  # doctest: +NORMALIZE_WHITESPACE
+    {'owner_id': 'R1', 'call_count': 2, 'connect_count': 1, 'disconnect_count': 1,
+     'talk_time_s': 300.0, 'talk_time_per_call_s': 150.0, 'talk_time_per_connect_s': 300.0}
+    """
+    keys = _keys(by)
+    period_freq = _freq(freq)
+    wanted = _choice("direction", direction, _DIRECTIONS, optional=True)
+    cutoff = _cutoff(as_of)
+    (lf,), session = _compat.enter([activities], function="talk_time")
+    acts = _activities(lf, cutoff=cutoff, tz=tz, required=("duration_s",))
+    calls = acts.filter(is_call() & _direction_filter(wanted))
+    calls, group = _with_activity_keys(calls, keys, leads=None, freq=period_freq)
+    calls = _one(calls).with_columns(
+        flag(_connected_call()).alias("connect_count"),
+        nw.col("duration_s").cast(nw.Float64).fill_null(0.0).alias("talk_time_s"),
+    )
+    table = _aggregate(
+        calls,
+        group,
+        nw.col("_one").sum().alias("call_count"),
+        nw.col("connect_count").sum(),
+        nw.col("talk_time_s").sum(),
+    )
+    talk = nw.col("talk_time_s")
+    table = table.select(
+        *group, *_counts("call_count", "connect_count"), talk.fill_null(0.0).cast(nw.Float64)
+    ).with_columns(
+        (nw.col("call_count") - nw.col("connect_count")).cast(nw.Int64).alias("disconnect_count"),
+        _per("talk_time_s", "call_count").alias("talk_time_per_call_s"),
+        _per("talk_time_s", "connect_count").alias("talk_time_per_connect_s"),
+    )
+    table = table.select(
+        *group,
+        "call_count",
+        "connect_count",
+        "disconnect_count",
+        "talk_time_s",
+        "talk_time_per_call_s",
+        "talk_time_per_connect_s",
+    )
+    return _finish(session, table, group)  # type: ignore[no-any-return]
+
+
+def _per(numerator: str, denominator: str) -> nw.Expr:
+    """``numerator / denominator`` as Float64, null (NaN) where the denominator is 0."""
+    den = nw.col(denominator)
+    return (
+        nw.when(den > 0)
+        .then(nw.col(numerator).cast(nw.Float64) / den.cast(nw.Float64))
+        .cast(nw.Float64)
+    )
+
+
+def connect_rate(
+    activities: FrameT,
+    *,
+    by: By = (),
+    freq: Freq | None = None,
+    direction: str | None = None,
+    as_of: AsOf | None = None,
+    zero_division: ZeroDivision = "nan",
+    leads: Any = None,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Share of calls that reached the person (接続率).
+
+    Parameters
+    ----------
+    activities
+        Canonical activities table (see the schema page); any supported frame.
+        Calls without a lead (account-level BDR calls) are included.
+    by
+        Columns to group by, e.g. ``"owner_id"`` or ``["owner_id", "direction"]``;
+        ``"hour"`` (0-23) and ``"weekday"`` (1 = Monday ... 7 = Sunday) are derived
+        from ``occurred_at``, so ``by=("weekday", "hour")`` gives a heatmap-ready table.
+        With ``leads``, a lead column such as ``"department"`` (the counterpart's
+        department) can be named too; calls without a lead get a missing value.
+    freq
+        Period of ``occurred_at``: ``"day"``, ``"week"``, ``"month"``, ``"quarter"``,
+        ``"year"`` or ``None`` (default, no period column).
+    direction
+        Only ``"outbound"`` or ``"inbound"`` calls; ``None`` (default) both.
+    as_of
+        Ignore calls after the end of this day; ``None`` keeps every row.
+    zero_division
+        Rate of a group without calls: ``"nan"`` (default), ``"0"`` or ``"raise"``.
+    leads
+        Canonical leads table (same frame library), needed only when ``by`` names a
+        lead column; activity columns win over lead columns of the same name.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind with the ``by`` columns, ``period`` (if ``freq``),
+    ``numerator`` (connected calls), ``denominator`` (calls), ``rate``, ``ci_low``,
+    ``ci_high`` (Wilson 95%).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L1", "L2"], "channel": ["call"] * 3,
+    ...     "direction": ["outbound", "outbound", "inbound"],
+    ...     "outcome": ["no_answer", "connected", "connected"],
+    ...     "occurred_at": pd.to_datetime(["2025-04-01 10:00", "2025-04-01 15:00",
+    ...                                    "2025-04-02 11:00"])})
+    >>> connect_rate(acts, by="direction").columns.tolist()
+    ['direction', 'numerator', 'denominator', 'rate', 'ci_low', 'ci_high']
+    >>> connect_rate(acts, by="hour", direction="outbound")[["hour", "rate"]]
+       hour  rate
+    0    10   0.0
+    1    15   1.0
+    """
+    keys = _keys(by)
+    period_freq = _freq(freq)
+    wanted = _choice("direction", direction, _DIRECTIONS, optional=True)
+    zero_division = check_zero_division(zero_division)
+    cutoff = _cutoff(as_of)
+    frames = [activities] if leads is None else [activities, leads]
+    lfs, session = _compat.enter(frames, function="connect_rate")
+    acts = _activities(lfs[0], cutoff=cutoff, tz=tz)
+    lead_frame = None if leads is None else _leads(lfs[1], cutoff=None, tz=tz)
+    calls = acts.filter(is_call() & _direction_filter(wanted))
+    calls, group = _with_activity_keys(calls, keys, leads=lead_frame, freq=period_freq)
+    calls = _one(calls).with_columns(flag(_connected_call()).alias("numerator"))
+    table = _aggregate(
+        calls, group, nw.col("numerator").sum(), nw.col("_one").sum().alias("denominator")
+    )
+    table = _with_rates(
+        table.select(*group, *_counts("numerator", "denominator")),
+        "numerator",
+        "denominator",
+        zero_division,
+    )
+    return _finish(session, table, group, zero_division=zero_division)  # type: ignore[no-any-return]
+
+
+def call_connect_sql_chain(
+    activities: FrameT,
+    opportunities: Any,
+    *,
+    freq: Freq = "month",
+    direction: str | None = None,
+    as_of: AsOf | None = None,
+    zero_division: ZeroDivision = "nan",
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Call -> Connect -> SQL per period (架電 → 接続 → 商談化).
+
+    A period view: calls made in the period, connected calls among them, and SQLs
+    (opportunities created) in the period. ``connect_rate`` is a proportion with a
+    Wilson interval; ``sql_per_connect`` = SQLs / connected calls is a plain ratio
+    (SQLs need not come from those calls, so it can exceed 1; ``zero_division``
+    applies to it as to the rate).
+
+    Parameters
+    ----------
+    activities, opportunities
+        Canonical tables (same frame library).
+    freq
+        Period: ``"month"`` (default), ``"day"``, ``"week"``, ``"quarter"``, ``"year"``.
+    direction
+        Only ``"outbound"`` or ``"inbound"`` calls; ``None`` (default) both.
+    as_of
+        Ignore calls and opportunities after the end of this day.
+    zero_division
+        Value for periods without calls (connect rate) or connects (SQL ratio).
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind: ``period``, ``call_count``, ``connect_count``,
+    ``sql_count``, ``connect_rate``, ``connect_ci_low``, ``connect_ci_high``,
+    ``sql_per_connect``; one row per period with a call or an SQL.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L1"], "channel": ["call", "call"],
+    ...     "direction": ["outbound"] * 2, "outcome": ["busy", "connected"],
+    ...     "occurred_at": pd.to_datetime(["2025-04-01 10:00", "2025-04-02 10:00"])})
+    >>> opps = pd.DataFrame({"opportunity_id": ["O1"], "lead_id": ["L1"],
+    ...     "created_at": pd.to_datetime(["2025-05-07 10:00"])})
+    >>> call_connect_sql_chain(acts, opps)[["period", "call_count", "connect_count",
+    ...                                     "sql_count", "connect_rate"]]
+          period  call_count  connect_count  sql_count  connect_rate
+    0 2025-04-01           2              1          0           0.5
+    1 2025-05-01           0              0          1           NaN
+    """
+    period_freq = check_freq(freq)
+    wanted = _choice("direction", direction, _DIRECTIONS, optional=True)
+    zero_division = check_zero_division(zero_division)
+    cutoff = _cutoff(as_of)
+    (lf_acts, lf_opps), session = _compat.enter(
+        [activities, opportunities], function="call_connect_sql_chain"
+    )
+    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
+    require_columns(lf_opps, "opportunities", ["created_at"])
+    opps = _compat.to_local_naive(lf_opps, ["created_at"], tz=tz, table="opportunities")
+    if cutoff is not None:
+        opps = opps.filter(nw.col("created_at") < cutoff)
+    calls, group = _with_period(
+        acts.filter(is_call() & _direction_filter(wanted)), "occurred_at", (), period_freq
+    )
+    sqls, _ = _with_period(opps, "created_at", (), period_freq)
+    zero = nw.lit(0).cast(nw.Int64)
+    parts = [
+        _one(calls).select(
+            "period",
+            nw.col("_one").alias("call_count"),
+            flag(_connected_call()).alias("connect_count"),
+            zero.alias("sql_count"),
+        ),
+        _one(sqls).select(
+            "period",
+            zero.alias("call_count"),
+            zero.alias("connect_count"),
+            nw.col("_one").alias("sql_count"),
+        ),
+    ]
+    names = ("call_count", "connect_count", "sql_count")
+    table = (
+        nw.concat(parts, how="vertical")
+        .group_by("period")
+        .agg(*[nw.col(n).sum() for n in names])
+        .select("period", *_counts(*names))
+    )
+    zero_value = 0.0 if zero_division == "0" else None
+    table = _with_rates(table, "connect_count", "call_count", zero_division, "connect_")
+    table = table.with_columns(
+        nw.when(nw.col("connect_count") > 0)
+        .then(nw.col("sql_count").cast(nw.Float64) / nw.col("connect_count").cast(nw.Float64))
+        .otherwise(zero_value)
+        .cast(nw.Float64)
+        .alias("sql_per_connect"),
+    )
+    if zero_division == "raise":
+        raise_on_zero_denominator(
+            table.collect(), "call_count", "call_connect_sql_chain (no calls)"
+        )
+        raise_on_zero_denominator(
+            table.collect(), "connect_count", "call_connect_sql_chain (no connects)"
+        )
+    return _finish(session, table, group)  # type: ignore[no-any-return]
+
+
+# --------------------------------------------------------------------------- email
+
+_EMAIL_COUNTS = (
+    "sent_count",
+    "bounced_count",
+    "delivered_count",
+    "opened_count",
+    "clicked_count",
+    "replied_count",
+)
+
+
+def email_engagement(
+    activities: FrameT,
+    *,
+    by: By = (),
+    freq: Freq | None = None,
+    denominator: EmailDenominator = "delivered",
+    as_of: AsOf | None = None,
+    zero_division: ZeroDivision = "nan",
+    leads: Any = None,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Delivered emails and open, click and reply rates (メール開封率・クリック率・返信率).
+
+    Outbound emails only (inbound emails are replies, not sends). ``outcome`` is the
+    furthest engagement reached, so an email ``clicked`` was also opened.
+
+    Parameters
+    ----------
+    activities
+        Canonical activities table; any supported frame.
+    by
+        Group columns, e.g. ``"owner_id"``; with ``leads``, lead columns such as
+        ``"campaign_id"`` (the lead's campaign) or ``"source"``. May name ``"hour"``
+        and ``"weekday"`` (of sending).
+    freq
+        Period of ``occurred_at`` (``None``: no period column).
+    denominator
+        ``"delivered"`` (default): the counts are emails and the rates are per
+        delivered email. ``"leads"``: the counts are distinct leads (a lead counts as
+        opened when any of its delivered emails in the group was opened, and so on);
+        emails without a lead are then left out.
+    as_of
+        Ignore emails after the end of this day; ``None`` keeps every row.
+    zero_division
+        Rates of a group with nothing delivered: ``"nan"`` (default), ``"0"``,
+        ``"raise"``.
+    leads
+        Canonical leads table, needed only when ``by`` names a lead column.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
+    ``sent_count``, ``bounced_count``, ``delivered_count``, ``opened_count``,
+    ``clicked_count``, ``replied_count`` and for each of open, click, reply the
+    columns ``<name>_rate``, ``<name>_ci_low``, ``<name>_ci_high``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L1", "L2", "L2"],
+    ...     "channel": ["email"] * 4, "direction": ["outbound"] * 3 + ["inbound"],
+    ...     "outcome": ["bounced", "clicked", "sent", "replied"],
+    ...     "occurred_at": pd.to_datetime(["2025-04-01", "2025-04-02", "2025-04-02",
+    ...                                    "2025-04-03"])})
+    >>> e = email_engagement(acts)
+    >>> e[["sent_count", "delivered_count", "opened_count", "open_rate", "reply_rate"]]
+       sent_count  delivered_count  opened_count  open_rate  reply_rate
+    0           3                2             1        0.5         0.0
+    """
+    keys = _keys(by)
+    period_freq = _freq(freq)
+    mode = _choice("denominator", denominator, get_args(EmailDenominator))
+    zero_division = check_zero_division(zero_division)
+    cutoff = _cutoff(as_of)
+    frames = [activities] if leads is None else [activities, leads]
+    lfs, session = _compat.enter(frames, function="email_engagement")
+    acts = _activities(lfs[0], cutoff=cutoff, tz=tz)
+    lead_frame = None if leads is None else _leads(lfs[1], cutoff=None, tz=tz)
+    emails = acts.filter(is_outbound("email"))
+    if mode == "leads":
+        emails = emails.filter(~nw.col("lead_id").is_null())
+    emails, group = _with_activity_keys(emails, keys, leads=lead_frame, freq=period_freq)
+    emails = emails.with_columns(
+        nw.lit(1).cast(nw.Int64).alias("sent_count"),
+        flag((nw.col("outcome") == "bounced").fill_null(value=False)).alias("bounced_count"),
+        flag(is_email_delivered()).alias("delivered_count"),
+        flag(email_reached(("opened", "clicked", "replied"))).alias("opened_count"),
+        flag(email_reached(("clicked", "replied"))).alias("clicked_count"),
+        flag(email_reached(("replied",))).alias("replied_count"),
+    )
+    if mode == "leads":
+        # one row per (group, lead): a lead counts once per flag
+        emails = emails.group_by(*group, "lead_id").agg(*[nw.col(c).max() for c in _EMAIL_COUNTS])
+    table = _aggregate(emails, group, *[nw.col(c).sum() for c in _EMAIL_COUNTS])
+    table = table.select(*group, *_counts(*_EMAIL_COUNTS))
+    for name, prefix in (("opened", "open_"), ("clicked", "click_"), ("replied", "reply_")):
+        table = _with_rates(table, f"{name}_count", "delivered_count", zero_division, prefix)
+    return _finish(  # type: ignore[no-any-return]
+        session, table, group, zero_division=zero_division, denominator="delivered_count"
+    )
+
+
+# --------------------------------------------------------------------------- speed to lead
+
+
+def _first_signal(
+    acts: nw.LazyFrame[Any], signal: str, *, page_views: int, burst_days: int
+) -> nw.LazyFrame[Any]:
+    """Per lead: ``start_at`` = time of its first web signal of the given kind.
+
+    A page-view burst happens at the page view that completes ``page_views`` page
+    views within ``burst_days`` days (the earliest counted one is less than
+    ``burst_days`` days before it); ties on time are ordered by ``activity_id``.
+    """
+    web = acts.filter(
+        ~nw.col("lead_id").is_null() & (nw.col("channel") == "web").fill_null(value=False)
+    )
+    if signal != "page_view_burst":
+        hits = web.filter((nw.col("outcome") == signal).fill_null(value=False))
+        return hits.group_by("lead_id").agg(nw.col("occurred_at").min().alias("start_at"))
+    views = web.filter((nw.col("outcome") == "page_view").fill_null(value=False))
+    earliest = (
+        nw.col("occurred_at")
+        .shift(page_views - 1)
+        .over("lead_id", order_by=["occurred_at", "activity_id"])
+    )
+    bursts = views.with_columns(earliest.alias("_earliest")).filter(
+        ~nw.col("_earliest").is_null()
+        & (nw.col("occurred_at") < nw.col("_earliest") + timedelta(days=burst_days))
+    )
+    return bursts.group_by("lead_id").agg(nw.col("occurred_at").min().alias("start_at"))
+
+
+def _lead_response(
+    leads: nw.LazyFrame[Any],
+    acts: nw.LazyFrame[Any],
+    *,
+    signal: str | None = None,
+    page_views: int = 5,
+    burst_days: int = 14,
+) -> nw.LazyFrame[Any]:
+    """Leads with ``start_at`` (creation or first signal), ``day_start`` (midnight of
+    the creation day), ``first_touch_at`` (first outbound touch at or after
+    ``start_at``) and ``first_touch_from_day_at`` (first outbound touch at or after
+    ``day_start``). Leads without the signal are dropped in signal mode."""
+    if signal is None:
+        starts = leads.with_columns(nw.col("created_at").alias("start_at"))
+    else:
+        first = _first_signal(acts, signal, page_views=page_views, burst_days=burst_days)
+        starts = leads.join(first, on="lead_id", how="inner")
+    starts = starts.with_columns(
+        nw.col("created_at").dt.truncate("1d").cast(nw.Datetime("us")).alias("day_start")
+    )
+    touches = acts.filter(touch() & ~nw.col("lead_id").is_null()).select("lead_id", "occurred_at")
+    firsts = (
+        starts.select("lead_id", "start_at", "day_start")
+        .join(touches, on="lead_id", how="inner")
+        .with_columns(
+            when_flag(nw.col("occurred_at") >= nw.col("start_at"), nw.col("occurred_at")).alias(
+                "first_touch_at"
+            ),
+            when_flag(nw.col("occurred_at") >= nw.col("day_start"), nw.col("occurred_at")).alias(
+                "first_touch_from_day_at"
+            ),
+        )
+        .group_by("lead_id")
+        .agg(nw.col("first_touch_at").min(), nw.col("first_touch_from_day_at").min())
+    )
+    return starts.join(firsts, on="lead_id", how="left").with_columns(
+        nw.col("first_touch_at").cast(nw.Datetime("us")),
+        nw.col("first_touch_from_day_at").cast(nw.Datetime("us")),
+    )
+
+
+def _quantile_aggs(
+    frame: nw.LazyFrame[Any],
+    value: str,
+    partition: Sequence[str],
+    tiebreak: str,
+    quantiles: Sequence[tuple[str, float]],
+) -> tuple[nw.LazyFrame[Any], list[nw.Expr], list[nw.Expr]]:
+    """Prepare linear-interpolation quantiles (numpy's default method) of ``value``.
+
+    Portable on every engine: ranks come from an ordered cumulative sum, the two
+    neighbouring order statistics and the fraction are picked with flags and
+    aggregated with ``max``, and the interpolation runs after the aggregation, so
+    pandas, polars and DuckDB give the same numbers. Returns the frame with helper
+    columns, the aggregations for ``group_by(partition)``, and the expressions that
+    compute each quantile (named after the ``quantiles`` names) after it.
+    """
+    has = flag(~nw.col(value).is_null())
+    frame = frame.with_columns(has.alias("_has"))
+    order = [value, tiebreak]
+    frame = frame.with_columns(
+        nw.col("_has").cum_sum().over(*partition, order_by=order).cast(nw.Int64).alias("_rank"),
+        nw.col("_has").sum().over(*partition).cast(nw.Int64).alias("_n"),
+    )
+    aggs: list[nw.Expr] = []
+    finals: list[nw.Expr] = []
+    index = (nw.col("_rank") - 1).cast(nw.Float64)  # 0-based position among values
+    present = nw.col("_has") == 1
+    for name, q in quantiles:
+        h = (nw.col("_n") - 1).cast(nw.Float64) * q
+        low = present & (index <= h) & (index + 1 > h)
+        high = present & (index - 1 <= h) & (index > h)
+        aggs += [
+            nw.when(low).then(nw.col(value)).max().alias(f"_{name}_lo"),
+            nw.when(high).then(nw.col(value)).max().alias(f"_{name}_hi"),
+            nw.when(low).then(h - index).max().alias(f"_{name}_frac"),
+        ]
+        lo, hi = nw.col(f"_{name}_lo"), nw.col(f"_{name}_hi")
+        finals.append(
+            (lo + nw.col(f"_{name}_frac") * (nw.coalesce(hi, lo) - lo)).cast(nw.Float64).alias(name)
+        )
+    return frame, aggs, finals
+
+
+def speed_to_lead(
+    leads: FrameT,
+    activities: Any,
+    *,
+    signal: Signal | None = None,
+    by: By = ("owner_id",),
+    freq: Freq | None = None,
+    origin: str | None = "inbound",
+    unit: TimeUnit = "minutes",
+    page_views: int = 5,
+    burst_days: int = 14,
+    as_of: AsOf | None = None,
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Distribution of the time to the first outbound touch (スピード・トゥ・リード).
+
+    The clock starts at lead creation (``signal=None``) or at the lead's first web
+    signal: ``"link_click"``, ``"form_submit"`` or ``"page_view_burst"`` (the page view
+    completing ``page_views`` page views within ``burst_days`` days). It stops at the
+    first outbound call, email or meeting at or after the start; touches before the
+    start do not count. Leads not touched yet are counted in ``lead_count`` but have
+    no time (they are not in the quantiles).
+
+    Quantiles are linear interpolations between order statistics (numpy's default
+    ``"linear"`` method), computed with portable window expressions so every engine
+    gives the same numbers.
+
+    Parameters
+    ----------
+    leads, activities
+        Canonical tables (same frame library).
+    signal
+        ``None`` (from creation, default), ``"page_view_burst"``, ``"link_click"`` or
+        ``"form_submit"``. Leads without the signal are left out.
+    by
+        Lead columns to group by, e.g. ``"owner_id"`` (default) or ``"source"``.
+    freq
+        Period of the start time (creation or signal); ``None``: no period column.
+    origin
+        ``"inbound"`` (default, as DESIGN defines speed to lead), ``"outbound"`` or
+        ``None`` for every lead (useful with a web signal).
+    unit
+        Unit of the times: ``"s"``, ``"minutes"`` (default), ``"hours"``, ``"days"``.
+    page_views, burst_days
+        Burst definition for ``signal="page_view_burst"`` (default 5 views in 14 days).
+    as_of
+        Ignore leads and activities after the end of this day.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
+    ``lead_count``, ``touched_count``, ``median_<unit>``, ``p75_<unit>``,
+    ``p90_<unit>`` (``unit`` ``"s"`` gives ``median_s``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3"], "owner_id": ["R1"] * 3,
+    ...     "origin": ["inbound"] * 3,
+    ...     "created_at": pd.to_datetime(["2025-04-01 09:00", "2025-04-01 10:00",
+    ...                                   "2025-04-01 11:00"])})
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L2"], "channel": ["call", "email"],
+    ...     "direction": ["outbound", "outbound"], "outcome": ["busy", "sent"],
+    ...     "occurred_at": pd.to_datetime(["2025-04-01 09:10", "2025-04-01 10:30"])})
+    >>> speed_to_lead(leads, acts)  # doctest: +NORMALIZE_WHITESPACE
+      owner_id  lead_count  touched_count  median_minutes  p75_minutes  p90_minutes
+    0       R1           3              2            20.0         25.0         28.0
+    """
+    keys = _keys(by)
+    period_freq = _freq(freq)
+    kind = _choice("signal", signal, get_args(Signal), optional=True)
+    wanted_origin = _choice("origin", origin, _ORIGINS, optional=True)
+    time_unit = _choice("unit", unit, get_args(TimeUnit))
+    page_views = _count_param("page_views", page_views, minimum=1)
+    burst_days = _count_param("burst_days", burst_days, minimum=1)
+    cutoff = _cutoff(as_of)
+    (lf_leads, lf_acts), session = _compat.enter([leads, activities], function="speed_to_lead")
+    lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, origin=wanted_origin)
+    _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
+    acts = _activities(lf_acts, cutoff=cutoff, tz=tz, required=("activity_id",) if kind else ())
+    response = _lead_response(
+        lead_frame, acts, signal=kind, page_views=page_views, burst_days=burst_days
+    )
+    response, group = _with_period(response, "start_at", keys, period_freq)
+    elapsed = elapsed_seconds(nw.col("start_at"), nw.col("first_touch_at"))
+    response = _one(response).with_columns(
+        (elapsed / _UNIT_SECONDS[time_unit]).alias("_elapsed"),
+        flag(~nw.col("first_touch_at").is_null()).alias("touched_count"),
+    )
+    partition = list(group) or ["_all"]
+    if not group:
+        response = response.with_columns(nw.lit(1).cast(nw.Int64).alias("_all"))
+    names = [(f"{name}_{time_unit}", q) for name, q in _QUANTILES]
+    response, quantile_aggs, quantile_exprs = _quantile_aggs(
+        response, "_elapsed", partition, "lead_id", names
+    )
+    table = _aggregate(
+        response,
+        group,
+        nw.col("_one").sum().alias("lead_count"),
+        nw.col("touched_count").sum(),
+        *quantile_aggs,
+    )
+    table = table.select(*group, *_counts("lead_count", "touched_count"), *quantile_exprs)
+    return _finish(session, table, group)  # type: ignore[no-any-return]
+
+
+def _approach_rate(
+    function: str,
+    leads: Any,
+    activities: Any,
+    *,
+    by: By,
+    freq: Freq | None,
+    origin: str | None,
+    as_of: AsOf | None,
+    zero_division: ZeroDivision,
+    tz: str,
+    country: str | None,
+) -> Any:
+    """Share of leads with an outbound touch dated from their creation day up to the
+    end of the same day (``country=None``) or of the next business day."""
+    keys = _keys(by)
+    period_freq = _freq(freq)
+    wanted_origin = _choice("origin", origin, _ORIGINS, optional=True)
+    zero_division = check_zero_division(zero_division)
+    if country is not None:
+        check_country(country)
+    cutoff = _cutoff(as_of)
+    (lf_leads, lf_acts), session = _compat.enter([leads, activities], function=function)
+    lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, origin=wanted_origin)
+    _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
+    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
+    response = _lead_response(lead_frame, acts)
+    if country is None:
+        deadline = nw.col("day_start") + timedelta(days=1)
+    else:
+        deadline = next_business_day_start(nw.col("created_at"), country=country) + timedelta(
+            days=1
+        )
+    response = response.with_columns(deadline.cast(nw.Datetime("us")).alias("deadline"))
+    if cutoff is not None:
+        response = response.filter(nw.col("deadline") <= cutoff)
+    response, group = _with_period(response, "created_at", keys, period_freq)
+    in_time = (nw.col("first_touch_from_day_at") < nw.col("deadline")).fill_null(value=False)
+    response = _one(response).with_columns(flag(in_time).alias("numerator"))
+    table = _aggregate(
+        response, group, nw.col("numerator").sum(), nw.col("_one").sum().alias("denominator")
+    )
+    table = _with_rates(
+        table.select(*group, *_counts("numerator", "denominator")),
+        "numerator",
+        "denominator",
+        zero_division,
+    )
+    return _finish(session, table, group, zero_division=zero_division)
+
+
+def same_day_approach_rate(
+    leads: FrameT,
+    activities: Any,
+    *,
+    by: By = (),
+    freq: Freq | None = None,
+    origin: str | None = "inbound",
+    as_of: AsOf | None = None,
+    zero_division: ZeroDivision = "nan",
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Share of leads with an outbound touch on their creation date (即日アプローチ率).
+
+    The creation date is the calendar day in the dataset time zone: a lead created at
+    23:59 and touched at 00:01 the next day was not approached the same day. A touch
+    earlier on the creation day than ``created_at`` counts too (as in the report
+    summary's ``same_day_approach_rate``).
+
+    Parameters
+    ----------
+    leads, activities
+        Canonical tables (same frame library).
+    by
+        Lead columns to group by (e.g. ``"owner_id"``, ``"source"``); default none.
+    freq
+        Period of ``created_at``; ``None``: no period column.
+    origin
+        ``"inbound"`` (default), ``"outbound"`` or ``None`` (every lead).
+    as_of
+        Leads created and touches made after the end of this day are ignored.
+    zero_division
+        Rate of a group without leads: ``"nan"`` (default), ``"0"``, ``"raise"``.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
+    ``numerator`` (leads approached the same day), ``denominator`` (leads),
+    ``rate``, ``ci_low``, ``ci_high``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2"], "origin": ["inbound"] * 2,
+    ...     "created_at": pd.to_datetime(["2025-04-01 09:00", "2025-04-01 23:59"])})
+    >>> acts = pd.DataFrame({"lead_id": ["L1", "L2"], "channel": ["call"] * 2,
+    ...     "direction": ["outbound"] * 2, "outcome": ["busy", "busy"],
+    ...     "occurred_at": pd.to_datetime(["2025-04-01 09:30", "2025-04-02 00:01"])})
+    >>> same_day_approach_rate(leads, acts)[["numerator", "denominator", "rate"]]
+       numerator  denominator  rate
+    0          1            2   0.5
+    """
+    return _approach_rate(  # type: ignore[no-any-return]
+        "same_day_approach_rate",
+        leads,
+        activities,
+        by=by,
+        freq=freq,
+        origin=origin,
+        as_of=as_of,
+        zero_division=zero_division,
+        tz=tz,
+        country=None,
+    )
+
+
+def next_business_day_rate(
+    leads: FrameT,
+    activities: Any,
+    *,
+    as_of: AsOf,
+    by: By = (),
+    freq: Freq | None = None,
+    origin: str | None = "inbound",
+    country: str = DEFAULT_COUNTRY,
+    zero_division: ZeroDivision = "nan",
+    tz: str = "Asia/Tokyo",
+) -> FrameT:
+    """Share of leads approached by the end of the next business day (翌営業日対応率).
+
+    A lead counts as approached when it has an outbound touch dated from its creation
+    date up to the end of the first business day after it (weekends and public
+    holidays of ``country`` skipped; Japanese calendar by default). A lead created on
+    the Friday before a Monday holiday has until the end of Tuesday. Only leads whose
+    deadline has passed by the end of ``as_of`` are counted.
+
+    Parameters
+    ----------
+    leads, activities
+        Canonical tables (same frame library).
+    as_of
+        Required: the day the rate is computed for.
+    by
+        Lead columns to group by; default none.
+    freq
+        Period of ``created_at``; ``None``: no period column.
+    origin
+        ``"inbound"`` (default), ``"outbound"`` or ``None`` (every lead).
+    country
+        Holiday calendar (a code known to the ``holidays`` package), default ``"JP"``.
+    zero_division
+        Rate of a group without leads: ``"nan"`` (default), ``"0"``, ``"raise"``.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
+    ``numerator``, ``denominator``, ``rate``, ``ci_low``, ``ci_high``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> leads = pd.DataFrame({"lead_id": ["L1"], "origin": ["inbound"],
+    ...     "created_at": pd.to_datetime(["2025-01-10 18:00"])})  # Friday; Monday is a holiday
+    >>> acts = pd.DataFrame({"lead_id": ["L1"], "channel": ["call"],
+    ...     "direction": ["outbound"], "outcome": ["busy"],
+    ...     "occurred_at": pd.to_datetime(["2025-01-14 17:00"])})  # Tuesday
+    >>> next_business_day_rate(leads, acts, as_of="2025-01-31")["rate"].tolist()
+    [1.0]
+    """
+    return _approach_rate(  # type: ignore[no-any-return]
+        "next_business_day_rate",
+        leads,
+        activities,
+        by=by,
+        freq=freq,
+        origin=origin,
+        as_of=as_of,
+        zero_division=zero_division,
+        tz=tz,
+        country=country,
+    )
+
+
+# --------------------------------------------------------------------------- report
+
+#: Calls an hour needs before the report names it the best hour (avoids noise).
+_MIN_CALLS_FOR_BEST_HOUR = 30
+
+
+def report_section(dataset: Dataset, as_of: date) -> Section:
+    """The report's activity section: connect rates by direction, hour and weekday,
+    talk time per owner, email engagement per month and speed to lead per source."""
+    from pipelinekit.reporting.model import Section
+
+    acts = dataset.table("activities")
+    leads = dataset.table("leads")
+    opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
+    tables = {
+        "connect_by_direction": connect_rate(acts, by="direction", **opts),
+        "outbound_connect_by_hour": connect_rate(acts, by="hour", direction="outbound", **opts),
+        "outbound_connect_by_weekday": connect_rate(
+            acts, by="weekday", direction="outbound", **opts
+        ),
+        "talk_time_by_owner": talk_time(acts, by="owner_id", **opts),
+        "call_connect_sql_by_month": call_connect_sql_chain(
+            acts, dataset.table("opportunities"), freq="month", **opts
+        ),
+        "email_by_month": email_engagement(acts, freq="month", **opts),
+        "speed_to_lead_hours_by_source": speed_to_lead(
+            leads, acts, by="source", unit="hours", **opts
+        ),
+        "same_day_approach_by_source": same_day_approach_rate(leads, acts, by="source", **opts),
+        "next_business_day_approach_by_source": next_business_day_rate(
+            leads, acts, by="source", **opts
+        ),
+    }
+    frames = {name: _to_pandas(frame) for name, frame in tables.items()}
+    email = frames["email_by_month"]
+    frames["email_by_month"] = email.loc[
+        :, ["period", "sent_count", "delivered_count", "open_rate", "click_rate", "reply_rate"]
+    ]
+    hour = frames["outbound_connect_by_hour"]
+    notes = [
+        "Connect = connected call, replied email or held meeting; call connect rate = "
+        "connected calls / calls (Wilson 95% interval).",
+        "Hours and weekdays are in the dataset time zone; weekday 1 = Monday.",
+    ]
+    active = hour[hour["denominator"] >= _MIN_CALLS_FOR_BEST_HOUR]
+    if len(active):
+        best = active.sort_values(["rate", "hour"], ascending=[False, True]).iloc[0]
+        notes.append(
+            f"Best outbound hour: {int(best['hour'])}:00 with a connect rate of "
+            f"{best['rate']:.1%} ({int(best['numerator'])}/{int(best['denominator'])} calls)."
+        )
+    return Section(key="activity", title="Activity and connect", tables=frames, notes=tuple(notes))
