@@ -40,12 +40,15 @@ from pipelinekit.errors import (
     UnsupportedEngineError,
 )
 from pipelinekit.journey import journey
+from pipelinekit.metrics import *  # noqa: F403  (the metric functions, listed in metrics.__all__)
+from pipelinekit.metrics import __all__ as _metrics_all
 from pipelinekit.rates import Rate, rate, wilson_interval
 from pipelinekit.reporting import Report, summary
 from pipelinekit.reporting import build_report as report
 from pipelinekit.schema import TABLES, from_objects, to_objects
 
 __all__ = [
+    *_metrics_all,
     "TABLES",
     "Account",
     "ActionStatus",

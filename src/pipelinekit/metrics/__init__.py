@@ -1,1 +1,116 @@
-"""Metric families, one module each; every function is pure and frame-agnostic."""
+"""Metric families, one module each; every function is pure and frame-agnostic.
+
+The user-facing functions are re-exported here and from :mod:`pipelinekit`.
+"""
+
+from pipelinekit.metrics.abm import (
+    abm_before_after,
+    abm_summary,
+    bdr_kpis,
+    nurturing_kpis,
+    target_account_panel,
+)
+from pipelinekit.metrics.activity import (
+    activity_volume,
+    call_connect_sql_chain,
+    connect_rate,
+    email_engagement,
+    next_business_day_rate,
+    same_day_approach_rate,
+    speed_to_lead,
+    talk_time,
+)
+from pipelinekit.metrics.allocation import idle_capacity, sql_allocation, sql_concentration
+from pipelinekit.metrics.assets import lead_inflow
+from pipelinekit.metrics.cadence import (
+    Cadence,
+    cadence_compliance,
+    cadence_summary,
+    early_follow_up,
+    early_follow_up_leads,
+)
+from pipelinekit.metrics.campaigns import (
+    campaign_alerts,
+    campaign_member_cvr,
+    campaign_performance,
+    two_proportion_z_test,
+)
+from pipelinekit.metrics.funnel import bottleneck, funnel
+from pipelinekit.metrics.mix import origin_comparison, sql_mix
+from pipelinekit.metrics.pipeline import (
+    average_won_amount,
+    open_pipeline,
+    pipeline_velocity,
+    sales_cycle,
+    stale_opportunities,
+    time_in_stage,
+    weighted_pipeline,
+    win_rate,
+    win_rate_by,
+)
+from pipelinekit.metrics.queues import (
+    do_not_pursue_review,
+    focus_due,
+    hot_leads,
+    overdue_next_activity,
+    queue_counts,
+    recycle_due,
+    recycle_reasons,
+    untouched_inbound,
+)
+from pipelinekit.metrics.scoring import account_fit_scores, target_suggestions
+from pipelinekit.metrics.stages import stage_bottleneck, stage_funnel
+
+__all__ = [
+    "Cadence",
+    "abm_before_after",
+    "abm_summary",
+    "account_fit_scores",
+    "activity_volume",
+    "average_won_amount",
+    "bdr_kpis",
+    "bottleneck",
+    "cadence_compliance",
+    "cadence_summary",
+    "call_connect_sql_chain",
+    "campaign_alerts",
+    "campaign_member_cvr",
+    "campaign_performance",
+    "connect_rate",
+    "do_not_pursue_review",
+    "early_follow_up",
+    "early_follow_up_leads",
+    "email_engagement",
+    "focus_due",
+    "funnel",
+    "hot_leads",
+    "idle_capacity",
+    "lead_inflow",
+    "next_business_day_rate",
+    "nurturing_kpis",
+    "open_pipeline",
+    "origin_comparison",
+    "overdue_next_activity",
+    "pipeline_velocity",
+    "queue_counts",
+    "recycle_due",
+    "recycle_reasons",
+    "sales_cycle",
+    "same_day_approach_rate",
+    "speed_to_lead",
+    "sql_allocation",
+    "sql_concentration",
+    "sql_mix",
+    "stage_bottleneck",
+    "stage_funnel",
+    "stale_opportunities",
+    "talk_time",
+    "target_account_panel",
+    "target_suggestions",
+    "time_in_stage",
+    "two_proportion_z_test",
+    "untouched_inbound",
+    "weighted_pipeline",
+    "win_rate",
+    "win_rate_by",
+]
