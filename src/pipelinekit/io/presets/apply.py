@@ -1,0 +1,727 @@
+"""Run a :class:`~pipelinekit.io.presets.model.Preset` over export frames or files.
+
+:func:`apply_preset` maps in-memory export frames; :func:`read_preset` reads the
+export files of a directory first. Both validate the mapped tables and return a
+validated :class:`~pipelinekit.dataset.Dataset`, or raise one
+:class:`~pipelinekit.errors.SchemaError` listing every problem: the file problems,
+the preset's own (below) and the schema's, with rows and ids pointing back into the
+export files.
+
+Preset problem rules (``Problem.rule``):
+
+========================  ===============  ======================================
+rule                      severity         meaning
+========================  ===============  ======================================
+``unmapped_value``        error / warning  a raw value the preset's ``values`` do
+                                           not know: an error when the canonical
+                                           column is required, a warning (cell left
+                                           missing, or kept as written for text
+                                           columns) otherwise. One problem per
+                                           distinct value, with its row count.
+``missing_source_column`` error / warning  a mapped source column is not in the
+                                           export (error for a required column)
+``missing_source_file``   error            no export file for the leads table
+``duplicate_source_file`` error            two files for one source (``Lead.csv``
+                                           and ``Lead.parquet``)
+========================  ===============  ======================================
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import zoneinfo
+from collections import defaultdict
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import attrs
+import narwhals as nw
+import pandas as pd
+
+from pipelinekit import _parse
+from pipelinekit.dataset import Dataset
+from pipelinekit.errors import ConfigError, Problem, SchemaError
+from pipelinekit.io.files import SUFFIXES
+from pipelinekit.io.files import _read_file as read_file
+from pipelinekit.io.presets.model import (
+    CollapseRepeats,
+    Condition,
+    Fill,
+    Keep,
+    Lookup,
+    Preset,
+    TableMap,
+    normalize,
+)
+from pipelinekit.schema import TABLES, Column
+from pipelinekit.validation import validate_tables
+
+__all__ = ["apply_preset", "read_preset", "resolve_preset"]
+
+Key = tuple[str, str, str]
+
+_ROW = "__row"  # 1-based data row in the export file
+_FILE = "__file"  # export file (or source) name
+_PART = "__part"  # index of the TableMap within its table
+_UNMAPPED = "__unmapped"  # a required value of the row had no mapping (already an error)
+_MISSING = {normalize(token) for token in _parse.MISSING_TOKENS}
+
+
+def resolve_preset(preset: str | Preset) -> Preset:
+    """The preset object for a name (``"salesforce"``, ``"hubspot"``) or a Preset.
+
+    >>> resolve_preset("hubspot").name
+    'hubspot'
+    """
+    from pipelinekit.io.presets import PRESETS
+
+    if isinstance(preset, Preset):
+        return preset
+    if isinstance(preset, str) and preset in PRESETS:
+        return PRESETS[preset]
+    raise ConfigError(
+        f"preset must be one of {', '.join(map(repr, PRESETS))} or a Preset object, got {preset!r}"
+    )
+
+
+def read_preset(
+    path: str | os.PathLike[str],
+    preset: str | Preset = "salesforce",
+    *,
+    tz: str = "Asia/Tokyo",
+    strict: bool = False,
+    encoding: str = "utf-8",
+) -> Dataset:
+    """Read a CRM export directory through a preset into a validated dataset.
+
+    Parameters
+    ----------
+    path
+        Directory with one file per exported object, named after the preset's
+        sources (``Lead.csv``, ``Task.csv``, ... or ``contacts.csv``, ``deals.csv``,
+        ...; ``.csv``, ``.csv.gz`` or ``.parquet``). Other files are ignored.
+    preset
+        ``"salesforce"``, ``"hubspot"`` or a :class:`Preset` of your own.
+    tz
+        Dataset time zone: naive export timestamps are wall-clock time there and
+        timestamps with an offset (``...Z``) are converted to it.
+    strict
+        Make orphan foreign keys errors instead of warnings.
+    encoding
+        Text encoding of the CSV files (``"cp932"`` for Japanese Excel).
+
+    Returns
+    -------
+    Dataset
+        Canonical pandas tables, ``validated=True``, with every warning (unmapped
+        optional values, orphan keys, ...) in ``warnings``.
+
+    Raises
+    ------
+    SchemaError
+        Listing every file, mapping and schema problem when any is an error.
+    ConfigError
+        When an option is invalid or the preset is malformed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "contacts.csv").write_text(
+    ...     "hs_object_id,createdate,hs_analytics_source,hs_lead_status\\n"
+    ...     "101,2025-04-01T00:30:00Z,ORGANIC_SEARCH,NEW\\n"
+    ...     "102,2025-04-02T01:00:00Z,OFFLINE,WEBINAR\\n")
+    >>> ds = read_preset(folder, "hubspot")
+    >>> ds.leads[["lead_id", "created_at", "origin", "action_status"]].values.tolist()
+    ... # doctest: +NORMALIZE_WHITESPACE
+    [['101', Timestamp('2025-04-01 09:30:00'), 'inbound', 'new'],
+     ['102', Timestamp('2025-04-02 10:00:00'), 'outbound', 'new']]
+    >>> [(p.column, p.rule, p.value) for p in ds.warnings if p.rule == "unmapped_value"]
+    [('action_status', 'unmapped_value', 'WEBINAR')]
+    """
+    chosen = resolve_preset(preset)
+    _check_tz(tz)
+    folder = _check_folder(path, encoding)
+    problems: list[Problem] = []
+    frames = _read_sources(folder, chosen, encoding, problems)
+    return _run(chosen, frames, tz=tz, strict=strict, problems=problems, suffix_names=True)
+
+
+def apply_preset(
+    sources: Mapping[str, Any],
+    preset: str | Preset = "salesforce",
+    *,
+    tz: str = "Asia/Tokyo",
+    strict: bool = False,
+) -> Dataset:
+    """Map export frames already in memory (e.g. from a CRM API) through a preset.
+
+    Parameters
+    ----------
+    sources
+        Source name (``"Lead"``, ``"Task"``, ``"contacts"``, ...; matched
+        case-insensitively) -> frame (pandas, polars or any eager frame narwhals
+        reads). Values may be text or typed.
+    preset, tz, strict
+        As in :func:`read_preset`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> lead = pd.DataFrame({"Id": ["00Q1"], "CreatedDate": ["2025-04-01T00:30:00.000Z"],
+    ...                      "LeadSource": ["Web"], "Status": ["Open - Not Contacted"]})
+    >>> ds = apply_preset({"Lead": lead}, "salesforce")
+    >>> ds.leads.loc[0, ["lead_id", "origin", "source", "action_status"]].tolist()
+    ['00Q1', 'inbound', 'Web', 'new']
+    """
+    chosen = resolve_preset(preset)
+    _check_tz(tz)
+    if not isinstance(sources, Mapping):
+        raise ConfigError(f"sources must be a mapping of source name -> frame, got {sources!r}")
+    by_name = {normalize(str(name)): frame for name, frame in sources.items()}
+    frames: dict[str, pd.DataFrame] = {}
+    for source in _source_names(chosen):
+        native = by_name.get(normalize(source))
+        if native is not None:
+            frames[source] = _as_text_frame(native, source)
+    return _run(chosen, frames, tz=tz, strict=strict, problems=[], suffix_names=False)
+
+
+# ----------------------------------------------------------------------- reading
+
+
+def _check_tz(tz: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(tz)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ConfigError(f"tz={tz!r} is not a known IANA time zone") from exc
+
+
+def _check_folder(path: str | os.PathLike[str], encoding: str) -> Path:
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise ConfigError(f"encoding={encoding!r} is not a known text encoding") from exc
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ConfigError(f"export directory {str(folder)!r} does not exist or is not a directory")
+    return folder
+
+
+def _source_names(preset: Preset) -> list[str]:
+    names: list[str] = []
+    for maps in preset.tables.values():
+        names += [m.source for m in maps if m.source not in names]
+    return names
+
+
+def _source_files(folder: Path) -> dict[str, list[Path]]:
+    """Normalized source name -> the table-like files with that name."""
+    found: dict[str, list[Path]] = defaultdict(list)
+    for file in sorted(folder.iterdir()):
+        if not file.is_file() or file.name.startswith("."):
+            continue
+        for suffix in sorted(SUFFIXES, key=len, reverse=True):
+            if file.name.lower().endswith(suffix) and len(file.name) > len(suffix):
+                found[normalize(file.name[: -len(suffix)])].append(file)
+                break
+    return found
+
+
+def _read_sources(
+    folder: Path, preset: Preset, encoding: str, problems: list[Problem]
+) -> dict[str, pd.DataFrame]:
+    files = _source_files(folder)
+    frames: dict[str, pd.DataFrame] = {}
+    for source in _source_names(preset):
+        candidates = files.get(normalize(source), [])
+        if len(candidates) > 1:
+            names = ", ".join(f.name for f in candidates)
+            problems.append(
+                Problem(
+                    table=source,
+                    column=None,
+                    rule="duplicate_source_file",
+                    message=f"more than one file for source {source}: {names}",
+                    value=candidates[0].name,
+                    hint="keep exactly one file per exported object",
+                )
+            )
+            continue
+        if candidates:
+            frame = read_file(source, candidates[0], encoding, "pandas", problems)
+            if frame is not None:
+                frames[source] = _as_text_frame(frame, source, file=candidates[0].name)
+    return frames
+
+
+def _as_text_frame(native: Any, source: str, *, file: str | None = None) -> pd.DataFrame:
+    """A pandas frame of str / None cells plus the bookkeeping columns."""
+    try:
+        frame = nw.from_native(native, eager_only=True).to_pandas()
+    except TypeError as exc:
+        raise ConfigError(
+            f"sources[{source!r}] is a {type(native).__name__}, not a data frame"
+        ) from exc
+    text = pd.DataFrame(
+        {
+            str(name).strip(): [_cell_text(v) for v in frame[name].tolist()]
+            for name in frame.columns
+        },
+        index=pd.RangeIndex(len(frame)),
+        dtype=object,
+    )
+    text[_ROW] = range(1, len(frame) + 1)
+    text[_FILE] = file or source
+    return text
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or normalize(str(value)) in _MISSING
+
+
+# ----------------------------------------------------------------------- mapping
+
+
+@attrs.define
+class _Mapped:
+    """One canonical table being built: its frame and what the mapping noticed."""
+
+    frame: pd.DataFrame
+    reported_columns: set[str] = attrs.field(factory=set)
+
+
+class _Mapper:
+    def __init__(self, preset: Preset, problems: list[Problem]) -> None:
+        self.preset = preset
+        self.problems = problems
+        self.totals: dict[Key, int] = defaultdict(int)
+
+    def add(self, problem: Problem, count: int = 1) -> None:
+        self.problems.append(problem)
+        self.totals[problem.key()] += count
+
+    def table(self, table: str, frames: Mapping[str, pd.DataFrame]) -> _Mapped | None:
+        parts = []
+        reported: set[str] = set()
+        for index, table_map in enumerate(self.preset.tables[table]):
+            source = frames.get(table_map.source)
+            if source is None:
+                continue
+            part = self._map(table, table_map, source, reported)
+            part[_PART] = index
+            parts.append(part)
+        if not parts:
+            return None
+        frame = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+        mapped = _Mapped(frame.reset_index(drop=True), reported_columns=reported)
+        mapped.frame[_UNMAPPED] = False
+        self._translate(table, mapped.frame)
+        return mapped
+
+    # -- one export file -> canonical columns (values still raw text)
+
+    def _map(
+        self, table: str, table_map: TableMap, source: pd.DataFrame, reported: set[str]
+    ) -> pd.DataFrame:
+        lookup = _column_lookup(source.columns)
+        keep = pd.Series(True, index=source.index)
+        for column, accepted in table_map.skip.items():
+            actual = lookup.get(normalize(column))
+            if actual is not None:
+                keep &= ~source[actual].map(lambda v, a=accepted: _matches(v, a))
+        rows = source[keep].reset_index(drop=True)
+        out = pd.DataFrame(index=rows.index)
+        for column, wanted in table_map.columns.items():
+            names = (wanted,) if isinstance(wanted, str) else tuple(wanted)
+            present = [lookup[normalize(n)] for n in names if normalize(n) in lookup]
+            if not present:
+                self._missing_column(table, column, table_map, names, reported)
+                continue
+            out[column] = _coalesce(rows, present)
+        for column, constant in table_map.constants.items():
+            out[column] = constant
+        for column, factor in table_map.scale.items():
+            if column in out:
+                out[column] = out[column].map(lambda v, f=factor: _scaled(v, f))
+        out[_ROW] = rows[_ROW]
+        out[_FILE] = rows[_FILE]
+        return out.astype(object)
+
+    def _missing_column(
+        self,
+        table: str,
+        column: str,
+        table_map: TableMap,
+        names: tuple[str, ...],
+        reported: set[str],
+    ) -> None:
+        required = _is_required(table, column)
+        reported.add(column)
+        wanted = " or ".join(names)
+        self.add(
+            Problem(
+                table=table,
+                column=column,
+                rule="missing_source_column",
+                message=f"{table_map.source} has no column {wanted}; "
+                f"{table}.{column} is {'missing' if required else 'left empty'}",
+                severity="error" if required else "warning",
+                hint="export the column, or change the preset's columns mapping",
+            )
+        )
+
+    # -- values: raw -> canonical, reporting what the mapping does not know
+
+    def _translate(self, table: str, frame: pd.DataFrame) -> None:
+        for index, table_map in enumerate(self.preset.tables[table]):
+            rows = frame.index[frame[_PART] == index]
+            for column, mapping in table_map.values.items():
+                if column not in frame.columns:
+                    continue
+                self._translate_column(table, table_map, frame, rows, column, mapping)
+
+    def _translate_column(
+        self,
+        table: str,
+        table_map: TableMap,
+        frame: pd.DataFrame,
+        rows: pd.Index,
+        column: str,
+        mapping: Mapping[str, str | None],
+    ) -> None:
+        known = {normalize(raw): value for raw, value in mapping.items()}
+        source_values = frame[column].to_dict()
+        keep_raw = _kind(table, column) == "str"
+        unmapped: dict[str, list[int]] = defaultdict(list)  # normalized value -> positions
+        for position in rows:
+            raw = frame.at[position, column]
+            if _is_missing(raw):
+                frame.at[position, column] = None
+                continue
+            key = normalize(str(raw))
+            if key in known:
+                frame.at[position, column] = known[key]
+            else:
+                unmapped[key].append(position)
+                if not keep_raw:
+                    frame.at[position, column] = None
+        # An unknown value left missing in a required column is an error; a text value
+        # kept as written (a stage name) or an optional column left missing is a warning.
+        fatal = _is_required(table, column) and not keep_raw
+        for positions in unmapped.values():
+            first = positions[0]
+            raw = str(source_values[first]).strip()  # as first written
+            self.add(
+                Problem(
+                    table=table,
+                    column=column,
+                    rule="unmapped_value",
+                    message=f"{table_map.source}.{_source_label(table_map, column)} value has "
+                    f"no mapping in preset {self.preset.name!r} ({len(positions)} "
+                    f"row{'s' if len(positions) != 1 else ''}; "
+                    f"{'kept as written' if keep_raw else 'left missing'}) "
+                    f"[{_where(frame, first)[0]}]",
+                    row=_where(frame, first)[1],
+                    id=_row_id(table, frame, first),
+                    value=raw,
+                    severity="error" if fatal else "warning",
+                    hint=f"add it to the preset: tables[{table!r}] values[{column!r}]",
+                ),
+                count=len(positions),
+            )
+            if fatal:
+                frame.loc[positions, _UNMAPPED] = True
+
+
+def _where(frame: pd.DataFrame, position: int) -> tuple[str, int]:
+    """(export file, 1-based data row in it) of a mapped row."""
+    return str(frame.at[position, _FILE]), int(str(frame.at[position, _ROW]))
+
+
+def _column_lookup(columns: pd.Index) -> dict[str, str]:
+    """Normalized name -> actual column; an exact-case name wins over a case variant."""
+    lookup: dict[str, str] = {}
+    for name in columns:
+        lookup.setdefault(normalize(str(name)), str(name))
+    for name in columns:
+        if normalize(str(name)) == str(name).strip():
+            lookup[normalize(str(name))] = str(name)
+    return lookup
+
+
+def _coalesce(rows: pd.DataFrame, columns: list[str]) -> pd.Series:
+    result = rows[columns[0]].map(lambda v: None if _is_missing(v) else v)
+    for name in columns[1:]:
+        fallback = rows[name].map(lambda v: None if _is_missing(v) else v)
+        result = result.where(result.notna(), fallback)
+    return result.astype(object)
+
+
+def _matches(value: Any, accepted: tuple[str, ...]) -> bool:
+    text = "" if _is_missing(value) else normalize(str(value))
+    return text in {normalize(a) for a in accepted}
+
+
+def _scaled(value: Any, factor: float) -> Any:
+    """``value x factor`` in decimal arithmetic, as text; unreadable values as written."""
+    if _is_missing(value):
+        return None
+    try:
+        number = Decimal(str(value).strip()) * Decimal(repr(factor))
+    except InvalidOperation:
+        return value  # validation reports it as not a number
+    return str(float(number)) if number.is_finite() else value
+
+
+def _is_required(table: str, column: str) -> bool:
+    known = table in TABLES and column in TABLES[table].names
+    return known and TABLES[table].column(column).required
+
+
+def _kind(table: str, column: str) -> str:
+    if table in TABLES and column in TABLES[table].names:
+        return TABLES[table].column(column).kind
+    return "str"
+
+
+def _source_label(table_map: TableMap, column: str) -> str:
+    wanted = table_map.columns.get(column, column)
+    return wanted if isinstance(wanted, str) else "/".join(wanted)
+
+
+def _row_id(table: str, frame: pd.DataFrame, position: int) -> str | None:
+    key = TABLES[table].key if table in TABLES else None
+    if key is None or key not in frame.columns:
+        return None
+    value = frame.at[position, key]
+    return None if _is_missing(value) else str(value)
+
+
+# ------------------------------------------------------------------------ rules
+
+
+def _run_rules(preset: Preset, mapped: dict[str, _Mapped], tz: str) -> None:
+    for table, maps in preset.tables.items():
+        if table not in mapped:
+            continue
+        for index, table_map in enumerate(maps):
+            for rule in table_map.derive:
+                frame = mapped[table].frame
+                rows = frame[_PART] == index
+                if isinstance(rule, Fill):
+                    _fill(frame, rows, rule)
+                elif isinstance(rule, Keep):
+                    _keep(frame, rows, rule)
+                elif isinstance(rule, Lookup):
+                    _lookup(frame, rows, rule, mapped.get(rule.table), tz)
+                else:
+                    mapped[table].frame = _collapse(frame, rows, rule, tz)
+
+
+def _holds(frame: pd.DataFrame, when: Condition) -> pd.Series:
+    mask = pd.Series(True, index=frame.index)
+    for column, accepted in when.items():
+        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
+        mask &= values.map(lambda v, a=accepted: _matches(v, a)).astype(bool)
+    return mask
+
+
+def _empty(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    return frame[column].map(_is_missing).astype(bool)
+
+
+def _fill(frame: pd.DataFrame, rows: pd.Series, rule: Fill) -> None:
+    target = rows & _empty(frame, rule.column) & _holds(frame, rule.when)
+    frame.loc[target, rule.column] = rule.value
+
+
+def _keep(frame: pd.DataFrame, rows: pd.Series, rule: Keep) -> None:
+    if rule.column not in frame.columns:
+        return
+    kept = _holds(frame, rule.when)
+    if rule.prefixes:
+        prefixes = tuple(rule.prefixes)
+        kept &= frame[rule.column].map(lambda v: isinstance(v, str) and v.startswith(prefixes))
+    frame.loc[rows & ~kept.astype(bool), rule.column] = None
+
+
+def _timestamps(values: pd.Series, tz: str) -> pd.Series:
+    """Raw timestamp text -> naive local timestamps (NaT when unreadable)."""
+    column = Column(name="order", kind="timestamp")
+    text = nw.from_native(
+        pd.Series(values.tolist(), dtype="str", name="order").reset_index(drop=True),
+        series_only=True,
+    )
+    parsed = _parse.finalize(_parse.convert(text, column, tz=tz).values, column)
+    return pd.Series(parsed.to_native().to_numpy(), index=values.index)
+
+
+def _lookup(
+    frame: pd.DataFrame, rows: pd.Series, rule: Lookup, other: _Mapped | None, tz: str
+) -> None:
+    target = rows & _empty(frame, rule.column)
+    if other is None or not target.any():
+        return
+    source = other.frame
+    needed = [rule.match, rule.value, *([rule.order_by] if rule.order_by else [])]
+    if any(name not in source.columns for name in needed):
+        return
+    candidates = source[_holds(source, rule.where)]
+    candidates = candidates[~candidates[rule.match].map(_is_missing).astype(bool)]
+    candidates = candidates[~candidates[rule.value].map(_is_missing).astype(bool)]
+    if rule.order_by:
+        order = _timestamps(candidates[rule.order_by], tz)
+        candidates = candidates.assign(__order=order).sort_values(
+            ["__order", _ROW], na_position="last", kind="stable"
+        )
+    first = candidates.drop_duplicates(rule.match, keep="first")
+    found = dict(zip(first[rule.match], first[rule.value], strict=True))
+    if rule.on not in frame.columns:
+        return
+    frame.loc[target, rule.column] = frame.loc[target, rule.on].map(found)
+
+
+def _collapse(frame: pd.DataFrame, rows: pd.Series, rule: CollapseRepeats, tz: str) -> pd.DataFrame:
+    needed = [rule.key, rule.value, rule.order_by]
+    if any(name not in frame.columns for name in needed):
+        return frame
+    part = frame[rows].assign(__order=_timestamps(frame.loc[rows, rule.order_by], tz))
+    part = part.sort_values([rule.key, "__order", _ROW], kind="stable", na_position="last")
+    stage = part[rule.value].map(lambda v: None if _is_missing(v) else normalize(str(v)))
+    previous = stage.groupby(part[rule.key].tolist()).shift(1)
+    repeated = (stage == previous) & stage.notna()
+    dropped = set(part.index[repeated.to_numpy()])
+    return frame.loc[[i for i in frame.index if i not in dropped]].reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------- validate
+
+
+def _run(
+    preset: Preset,
+    frames: Mapping[str, pd.DataFrame],
+    *,
+    tz: str,
+    strict: bool,
+    problems: list[Problem],
+    suffix_names: bool,
+) -> Dataset:
+    mapper = _Mapper(preset, problems)
+    for problem in problems:
+        mapper.totals[problem.key()] += 1
+    mapped: dict[str, _Mapped] = {}
+    for table in preset.tables:
+        result = mapper.table(table, frames)
+        if result is not None:
+            mapped[table] = result
+    lead_sources = {m.source for m in preset.tables["leads"]}
+    if "leads" not in mapped and not any(p.table in lead_sources for p in problems):
+        sources = ", ".join(m.source for m in preset.tables["leads"])
+        files = " / ".join(f"{s}.csv" for s in sources.split(", ")) if suffix_names else sources
+        mapper.add(
+            Problem(
+                table="leads",
+                column=None,
+                rule="missing_source_file",
+                message=f"no export for the leads table ({files}) "
+                f"as preset {preset.name!r} expects",
+                hint=f"export {sources}, or choose another preset",
+            )
+        )
+    _run_rules(preset, mapped, tz)
+    canonical = {
+        table: _canonical_columns(result.frame)
+        for table, result in mapped.items()
+        if table in TABLES
+    }
+    if "leads" not in canonical:
+        raise SchemaError(mapper.problems, totals=dict(mapper.totals))
+    try:
+        validated = validate_tables(canonical, tz=tz, strict=strict)
+        schema_problems, totals = list(validated.warnings), dict(validated.totals)
+    except SchemaError as err:
+        validated = None
+        schema_problems, totals = err.problems, dict(err.totals)
+    schema_problems, totals = _pointed_back(schema_problems, totals, mapped)
+    merged = [*mapper.problems, *schema_problems]
+    all_totals = {**totals, **mapper.totals}
+    if validated is None or any(p.severity == "error" for p in merged):
+        raise SchemaError(merged, totals=all_totals)
+    return Dataset(
+        **validated.tables,
+        tz=tz,
+        validated=True,
+        warnings=tuple(p for p in merged if p.severity == "warning"),
+    )
+
+
+def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    keep = [c for c in frame.columns if not c.startswith("_")]
+    out = frame[keep].copy()
+    for name in keep:
+        out[name] = pd.Series(
+            [None if _is_missing(v) else str(v) for v in out[name].tolist()],
+            index=out.index,
+            dtype="str",
+        )
+    return out
+
+
+def _pointed_back(
+    problems: list[Problem], totals: dict[Key, int], mapped: Mapping[str, _Mapped]
+) -> tuple[list[Problem], dict[Key, int]]:
+    """Rows of the mapped tables -> rows of the export files; drop repeats of ours.
+
+    A row whose required value had no mapping is already an ``unmapped_value`` error;
+    the ``required_value`` problems it causes (the blanked cell, and cells that rules
+    would have derived from it) are not listed again.
+    """
+    out: list[Problem] = []
+    totals = dict(totals)
+    for problem in problems:
+        result = mapped.get(problem.table)
+        if result is None:
+            out.append(problem)
+            continue
+        if problem.rule == "missing_column" and problem.column in result.reported_columns:
+            totals.pop(problem.key(), None)
+            continue
+        if problem.row is None:
+            out.append(problem)
+            continue
+        frame = result.frame
+        position = problem.row - 1
+        if problem.rule == "required_value" and bool(frame.at[position, _UNMAPPED]):
+            continue
+        file, row = _where(frame, position)
+        out.append(attrs.evolve(problem, row=row, message=f"{problem.message} [{file}]"))
+    for table, result in mapped.items():
+        frame = result.frame
+        broken = frame[frame[_UNMAPPED].astype(bool)]
+        for column in broken.columns:
+            key = (table, column, "required_value")
+            if key in totals:
+                left = totals[key] - int(broken[column].map(_is_missing).sum())
+                if left > 0:
+                    totals[key] = left
+                else:
+                    totals.pop(key)
+    return out, totals
