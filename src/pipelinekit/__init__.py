@@ -8,7 +8,7 @@ work queues, SQL allocation, SQL mix, ABM, campaigns and pipeline KPIs.
 >>> ds = pk.sample_dataset()
 >>> report = pk.report(ds, as_of="2025-12-31")
 >>> sorted(report.summary)[:3]
-['call_connect_rate', 'calls', 'cadence_5c2m_rate']
+['cadence_5c2m_rate', 'call_connect_rate', 'calls']
 """
 
 from __future__ import annotations
@@ -40,19 +40,74 @@ from pipelinekit.errors import (
     UnsupportedEngineError,
 )
 from pipelinekit.journey import journey
-from pipelinekit.metrics import *  # noqa: F403  (the metric functions, listed in metrics.__all__)
-from pipelinekit.metrics import __all__ as _metrics_all
+from pipelinekit.metrics.abm import (
+    abm_before_after,
+    abm_summary,
+    bdr_kpis,
+    nurturing_kpis,
+    target_account_panel,
+)
+from pipelinekit.metrics.activity import (
+    activity_volume,
+    call_connect_sql_chain,
+    connect_rate,
+    email_engagement,
+    next_business_day_rate,
+    same_day_approach_rate,
+    speed_to_lead,
+    talk_time,
+)
+from pipelinekit.metrics.allocation import idle_capacity, sql_allocation, sql_concentration
+from pipelinekit.metrics.assets import lead_inflow
+from pipelinekit.metrics.cadence import (
+    Cadence,
+    cadence_compliance,
+    cadence_summary,
+    early_follow_up,
+    early_follow_up_leads,
+)
+from pipelinekit.metrics.campaigns import (
+    campaign_alerts,
+    campaign_member_cvr,
+    campaign_performance,
+    two_proportion_z_test,
+)
+from pipelinekit.metrics.funnel import bottleneck, funnel
+from pipelinekit.metrics.mix import origin_comparison, sql_mix
+from pipelinekit.metrics.pipeline import (
+    average_won_amount,
+    open_pipeline,
+    pipeline_velocity,
+    sales_cycle,
+    stale_opportunities,
+    time_in_stage,
+    weighted_pipeline,
+    win_rate,
+    win_rate_by,
+)
+from pipelinekit.metrics.queues import (
+    do_not_pursue_review,
+    focus_due,
+    hot_leads,
+    overdue_next_activity,
+    queue_counts,
+    recycle_due,
+    recycle_reasons,
+    untouched_inbound,
+)
+from pipelinekit.metrics.scoring import account_fit_scores, target_suggestions
+from pipelinekit.metrics.stages import stage_bottleneck, stage_funnel
 from pipelinekit.rates import Rate, rate, wilson_interval
 from pipelinekit.reporting import Report, summary
 from pipelinekit.reporting import build_report as report
 from pipelinekit.schema import TABLES, from_objects, to_objects
 
 __all__ = [
-    *_metrics_all,
     "TABLES",
     "Account",
     "ActionStatus",
     "Activity",
+    "Cadence",
     "Campaign",
     "Channel",
     "ConfigError",
@@ -73,13 +128,63 @@ __all__ = [
     "StageChange",
     "UnsupportedEngineError",
     "__version__",
+    "abm_before_after",
+    "abm_summary",
+    "account_fit_scores",
+    "activity_volume",
+    "average_won_amount",
+    "bdr_kpis",
+    "bottleneck",
+    "cadence_compliance",
+    "cadence_summary",
+    "call_connect_sql_chain",
+    "campaign_alerts",
+    "campaign_member_cvr",
+    "campaign_performance",
+    "connect_rate",
+    "do_not_pursue_review",
+    "early_follow_up",
+    "early_follow_up_leads",
+    "email_engagement",
+    "focus_due",
     "from_objects",
+    "funnel",
+    "hot_leads",
+    "idle_capacity",
     "journey",
+    "lead_inflow",
+    "next_business_day_rate",
+    "nurturing_kpis",
+    "open_pipeline",
+    "origin_comparison",
+    "overdue_next_activity",
+    "pipeline_velocity",
+    "queue_counts",
     "rate",
     "read_dataset",
+    "recycle_due",
+    "recycle_reasons",
     "report",
+    "sales_cycle",
+    "same_day_approach_rate",
     "sample_dataset",
+    "speed_to_lead",
+    "sql_allocation",
+    "sql_concentration",
+    "sql_mix",
+    "stage_bottleneck",
+    "stage_funnel",
+    "stale_opportunities",
     "summary",
+    "talk_time",
+    "target_account_panel",
+    "target_suggestions",
+    "time_in_stage",
     "to_objects",
+    "two_proportion_z_test",
+    "untouched_inbound",
+    "weighted_pipeline",
     "wilson_interval",
+    "win_rate",
+    "win_rate_by",
 ]

@@ -20,7 +20,7 @@ from pipelinekit.errors import PipelineKitError, SchemaError, format_problems
 
 __all__ = ["main"]
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = ("text", "markdown", "json", "html")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +36,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--encoding", default="utf-8", help="CSV encoding, e.g. cp932")
         p.add_argument("--strict", action="store_true", help="orphan foreign keys are errors")
         p.add_argument(
+            "--preset",
+            choices=("salesforce", "hubspot"),
+            help="read DATA_DIR as a CRM export (Lead.csv, ... or contacts.csv, ...)",
+        )
+        p.add_argument(
             "--errors", choices=("text", "json"), default="text", help="format of problem lists"
         )
         p.add_argument(
@@ -46,7 +51,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("data_dir", nargs="?", help="directory of tables (default: bundled sample)")
     report.add_argument("--as-of", help="report day YYYY-MM-DD (default: latest date in the data)")
     report.add_argument("--format", choices=FORMATS, default="text")
-    report.add_argument("--lang", choices=("en", "ja"), default="en")
+    report.add_argument(
+        "--lang",
+        choices=("en", "ja"),
+        default=None,
+        help="labels in English (default) or Japanese; with json, adds a labels object",
+    )
     report.add_argument("--output", "-o", help="write to this file (atomically) instead of stdout")
     data_options(report)
 
@@ -69,7 +79,15 @@ def _load(args: argparse.Namespace) -> Any:
     from pipelinekit.dataset import read_dataset, sample_dataset
 
     if getattr(args, "data_dir", None) is None:
+        if args.preset:
+            raise PipelineKitError("--preset needs DATA_DIR, the directory of the CRM export")
         return sample_dataset()
+    if args.preset:
+        from pipelinekit.io.presets import read_preset
+
+        return read_preset(
+            args.data_dir, args.preset, tz=args.tz, strict=args.strict, encoding=args.encoding
+        )
     return read_dataset(args.data_dir, tz=args.tz, strict=args.strict, encoding=args.encoding)
 
 
@@ -88,17 +106,11 @@ def _print_warnings(dataset: Any, errors_format: str) -> None:
 def _report(args: argparse.Namespace) -> int:
     from pipelinekit._atomic import write_text_atomic
     from pipelinekit.reporting import build_report
-    from pipelinekit.reporting.render import render_markdown, render_text
 
     dataset = _load(args)
     _print_warnings(dataset, args.errors)
     rep = build_report(dataset, as_of=args.as_of)
-    if args.format == "json":
-        text = rep.to_json() + "\n"
-    elif args.format == "markdown":
-        text = render_markdown(rep, lang=args.lang)
-    else:
-        text = render_text(rep, lang=args.lang)
+    text = _render(rep, args.format, args.lang, terminal=not args.output and sys.stdout.isatty())
     if rep.as_of_source != "given":
         print(
             f"note: as_of = {rep.as_of} ({rep.as_of_source}); pass --as-of to fix it",
@@ -112,6 +124,22 @@ def _report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _render(rep: Any, fmt: str, lang: str | None, *, terminal: bool) -> str:
+    """The report in ``fmt``; text uses rich tables on a terminal, plain text else."""
+    if fmt == "json":
+        return str(rep.to_json(lang=lang)) + "\n"
+    chosen = lang or "en"
+    if fmt == "markdown":
+        return str(rep.to_markdown(lang=chosen))
+    if fmt == "html":
+        return str(rep.to_html(lang=chosen))
+    if terminal:
+        from pipelinekit.reporting.render import render_rich
+
+        return render_rich(rep, lang="ja" if chosen == "ja" else "en")
+    return str(rep.to_text(lang=chosen))
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -1,4 +1,12 @@
-"""The bilingual metric glossary: one entry per KPI, used by reports and the docs.
+"""The bilingual glossary: KPI terms and every label the report shows, in en and ja.
+
+:data:`GLOSSARY` holds one :class:`Term` per summary KPI (the docs glossary page is
+generated from it). The report's other labels are data here too, so ``--lang ja`` and
+the docs read one source: section titles (:data:`SECTION_LABELS`), table names
+(:data:`TABLE_LABELS`), column headers (:data:`COLUMN_LABELS`), categorical cell values
+(:data:`VALUE_LABELS`), the report's own words (:data:`UI_LABELS`) and Japanese
+renderings of the sections' notes (:data:`NOTE_PATTERNS`). JSON keys never change;
+labels are for display only.
 
 Examples
 --------
@@ -6,17 +14,50 @@ Examples
 '商談化率'
 >>> label("win_rate", "en")
 'Win rate'
+>>> column_label("sql_count", "ja"), table_label("load", "ja")
+('SQL数', 'SQL負荷とキャパシティ（前月）')
+>>> value_label("stage", "valid", "ja"), value_label("weekday", 1, "en")
+('有効商談', 'Mon')
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
 
 import attrs
 
-__all__ = ["GLOSSARY", "Lang", "Term", "label"]
+__all__ = [
+    "CHART_LABELS",
+    "COLUMN_LABELS",
+    "GLOSSARY",
+    "LANGS",
+    "NOTE_PATTERNS",
+    "SECTION_LABELS",
+    "TABLE_LABELS",
+    "UI_LABELS",
+    "VALUE_COLUMNS",
+    "VALUE_LABELS",
+    "Label",
+    "Lang",
+    "Term",
+    "chart_title",
+    "check_lang",
+    "column_label",
+    "label",
+    "report_labels",
+    "section_title",
+    "table_label",
+    "translate_note",
+    "ui",
+    "value_label",
+]
 
 Lang = Literal["en", "ja"]
+
+#: The report languages.
+LANGS: tuple[Lang, ...] = ("en", "ja")
 
 
 @attrs.frozen
@@ -156,9 +197,731 @@ _TERMS = (
 GLOSSARY: dict[str, Term] = {t.key: t for t in _TERMS}
 
 
+def check_lang(lang: object) -> Lang:
+    """``lang`` if it is a report language, else a ConfigError naming the choices."""
+    if lang not in LANGS:
+        from pipelinekit.errors import ConfigError
+
+        raise ConfigError(f"lang: expected one of {list(LANGS)}, got {lang!r}")
+    return "ja" if lang == "ja" else "en"
+
+
 def label(key: str, lang: Lang = "en") -> str:
-    """The display label of ``key`` in ``lang`` (the key itself if unknown)."""
+    """The display label of the summary KPI ``key`` in ``lang`` (the key itself if unknown)."""
     term = GLOSSARY.get(key)
     if term is None:
         return key
     return term.ja if lang == "ja" else term.en
+
+
+@attrs.frozen
+class Label:
+    """A display label in English and Japanese."""
+
+    en: str
+    ja: str
+
+    def get(self, lang: Lang) -> str:
+        """The label in ``lang``."""
+        return self.ja if lang == "ja" else self.en
+
+
+def _labels(pairs: Mapping[str, tuple[str, str]]) -> dict[str, Label]:
+    return {key: Label(en, ja) for key, (en, ja) in pairs.items()}
+
+
+#: Section titles by section key (English falls back to the section's own title).
+SECTION_LABELS: dict[str, Label] = _labels(
+    {
+        "funnel": ("Lead funnel", "リードファネル（リード作成日コホート・推定ステージ）"),
+        "activity": ("Activity and connect", "活動と接続"),
+        "cadence": ("Cadence compliance (5C2M)", "5C2M遵守状況"),
+        "queues": ("Work queues", "ワークキュー（対応待ち）"),
+        "allocation": ("SQL allocation", "SQL配分（FS担当者の負荷）"),
+        "mix": ("SQL mix", "SQLミックス（インバウンド／アウトバウンド）"),
+        "abm": ("ABM target accounts", "ABMターゲット企業"),
+        "campaigns": ("Campaigns", "キャンペーン"),
+        "pipeline": ("Pipeline", "パイプライン"),
+        "assets": ("Lead inflow (assets)", "リード流入（アセット）"),
+    }
+)
+
+#: Table names; a ``"section/table"`` key overrides the plain table name in one section.
+TABLE_LABELS: dict[str, Label] = _labels(
+    {
+        "accounts": ("Top target accounts", "主要ターゲット企業"),
+        "alerts": ("CVR change alerts", "CVR変化アラート"),
+        "bdr": ("BDR activity on target accounts", "ターゲット企業へのBDR活動"),
+        "bottleneck": ("Bottleneck (lowest step rate)", "ボトルネック（最も低い転換率）"),
+        "by_month": ("By month", "月別"),
+        "by_origin": ("By origin", "流入区分別"),
+        "by_owner": ("By owner", "担当者別"),
+        "by_year": ("By year", "年別"),
+        "call_connect_sql_by_month": ("Calls, connects and SQLs by month", "月別 架電・接続・SQL"),
+        "campaigns": ("Campaign performance", "キャンペーン成果"),
+        "concentration": ("SQL concentration by month", "月別SQL集中度"),
+        "connect_by_direction": ("Connect rate by direction", "発信／着信別 接続率"),
+        "counts": ("Leads per queue", "キュー別リード数"),
+        "counts_by_owner": ("Leads per queue and owner", "キュー×担当者別リード数"),
+        "early_follow_up_by_owner": ("Early follow-up by owner", "担当者別 初動フォロー"),
+        "email_by_month": ("Email engagement by month", "月別メール反応"),
+        "fit_suggestions": ("Account fit suggestions", "有望企業の提案（フィットスコア）"),
+        "idle capacity": ("Idle capacity by segment", "セグメント別 空きキャパシティ"),
+        "inbound_inflow_by_month": ("Inbound lead inflow by month", "月別インバウンドリード流入"),
+        "inbound_inflow_last_12_weeks": (
+            "Inbound lead inflow, last 12 weeks",
+            "直近12週のインバウンドリード流入",
+        ),
+        "inflow_by_month": ("Lead inflow by month", "月別リード流入"),
+        "load": ("SQL load vs capacity (last full month)", "SQL負荷とキャパシティ（前月）"),
+        "member_cvr": ("Campaign × member CVR", "キャンペーン×担当者別CVR"),
+        "monthly": ("Target-account share by month", "月別ターゲット企業比率"),
+        "next_business_day_approach_by_source": (
+            "Next-business-day approach by source",
+            "ソース別 翌営業日アプローチ率",
+        ),
+        "nurturing": ("Nurturing KPIs", "ナーチャリングKPI"),
+        "open pipeline by stage": ("Open pipeline by stage", "ステージ別オープンパイプライン"),
+        "origin comparison": ("Inbound vs outbound SQLs", "インバウンドとアウトバウンドの比較"),
+        "outbound_connect_by_hour": ("Outbound connect rate by hour", "時間帯別 発信接続率"),
+        "outbound_connect_by_weekday": ("Outbound connect rate by weekday", "曜日別 発信接続率"),
+        "outbound_connect_by_weekday_hour": (
+            "Outbound connect rate by weekday and hour",
+            "曜日×時間帯別 発信接続率",
+        ),
+        "overall": ("Overall", "全体"),
+        "funnel/overall": ("All leads", "全リード"),
+        "recycle_reasons": ("Recycle reasons", "リサイクル理由"),
+        "sales cycle": ("Sales cycle", "商談期間"),
+        "same_day_approach_by_source": ("Same-day approach by source", "ソース別 当日アプローチ率"),
+        "share by month": ("SQLs by origin and month", "月別 流入区分別SQL"),
+        "speed_to_lead_hours_by_source": (
+            "Speed to lead (hours) by source",
+            "ソース別 初回アプローチまでの時間",
+        ),
+        "stale opportunities": ("Stale opportunities", "放置商談"),
+        "talk_time_by_owner": ("Talk time by owner", "担当者別 通話時間"),
+        "targets": ("Target accounts' share of the totals", "ターゲット企業の比率"),
+        "time in stage": ("Time in stage", "ステージ滞留時間"),
+        "top_do_not_pursue_review": ("Do-not-pursue review", "対応不要リードの見直し"),
+        "top_focus_due": ("Focus leads due", "期日が近い重点リード"),
+        "top_hot_leads": ("Hot leads", "ホットリード"),
+        "top_overdue_next_activity": ("Overdue next activity", "次回活動の期限切れ"),
+        "top_recycle_due": ("Recycle due", "リサイクル期日到来"),
+        "top_untouched_inbound": ("Untouched inbound leads", "未対応インバウンドリード"),
+        "velocity": ("Pipeline velocity", "パイプライン速度"),
+        "win rate": ("Win rate", "受注率"),
+        "win rate by source": ("Win rate by source", "ソース別受注率"),
+    }
+)
+
+#: Column headers (the JSON keys stay the column names).
+COLUMN_LABELS: dict[str, Label] = _labels(
+    {
+        "account_id": ("Account", "企業ID"),
+        "action_status": ("Action status", "対応ステータス"),
+        "amount": ("Amount", "金額"),
+        "appointment_count": ("Appointments", "アポイント数"),
+        "average_won_amount": ("Average won amount", "平均受注金額"),
+        "call_count": ("Calls", "架電数"),
+        "called_account_count": ("Accounts called", "架電企業数"),
+        "campaign_id": ("Campaign", "キャンペーン"),
+        "campaign_rate": ("Campaign CVR", "キャンペーン平均CVR"),
+        "capacity": ("Capacity", "キャパシティ"),
+        "capacity_source": ("Capacity from", "キャパシティの根拠"),
+        "change": ("Change", "変化幅"),
+        "ci_high": ("95% CI high", "95%信頼区間 上限"),
+        "ci_low": ("95% CI low", "95%信頼区間 下限"),
+        "click_rate": ("Click rate", "クリック率"),
+        "closed_count": ("Closed", "クローズ数"),
+        "compliant_count": ("Compliant", "遵守"),
+        "connect_ci_high": ("Connect rate CI high", "接続率 信頼区間上限"),
+        "connect_ci_low": ("Connect rate CI low", "接続率 信頼区間下限"),
+        "connect_count": ("Connects", "接続数"),
+        "connect_rate": ("Connect rate", "接続率"),
+        "connected_count": ("Connected", "接続済み"),
+        "count": ("Leads", "件数"),
+        "created_at": ("Created at", "作成日時"),
+        "current_count": ("In stage now", "現在の滞留数"),
+        "days_since_due": ("Days since due", "期日からの経過日数"),
+        "delivered_count": ("Delivered", "到達数"),
+        "denominator": ("Denominator", "分母"),
+        "direction": ("Direction", "発信／着信"),
+        "disconnect_count": ("Not connected", "不通数"),
+        "due_in_days": ("Due in (days)", "期日まで（日）"),
+        "employee_band": ("Employees", "従業員規模"),
+        "entered_count": ("Entered", "到達数"),
+        "excess_sqls": ("SQLs over capacity", "超過SQL数"),
+        "excluded_count": ("Excluded", "対象外"),
+        "exited_count": ("Exited", "通過数"),
+        "from_stage": ("From stage", "前ステージ"),
+        "gini": ("Gini", "ジニ係数"),
+        "hhi": ("HHI", "HHI（集中度）"),
+        "hour": ("Hour", "時間帯"),
+        "idle_capacity": ("Idle capacity", "空きキャパシティ"),
+        "idle_days": ("Idle days", "放置日数"),
+        "in_progress_count": ("In window", "期間中"),
+        "inbound_count": ("Inbound", "インバウンド"),
+        "inbound_share": ("Inbound share", "インバウンド比率"),
+        "industry": ("Industry", "業種"),
+        "key_person_connect_count": ("Key-person connects", "キーマン接続数"),
+        "last_activity_at": ("Last activity", "最終活動日時"),
+        "last_activity_channel": ("Last channel", "最終活動チャネル"),
+        "lead_count": ("Leads", "リード数"),
+        "lead_id": ("Lead", "リードID"),
+        "leads": ("Leads", "リード数"),
+        "leads_share": ("Share of leads", "リード比率"),
+        "lift": ("Lift", "リフト"),
+        "load": ("Load", "負荷率"),
+        "mean_cycle_days": ("Mean cycle (days)", "平均商談期間（日）"),
+        "mean_days": ("Mean days", "平均日数"),
+        "median_cycle_days": ("Median cycle (days)", "商談期間の中央値（日）"),
+        "median_days": ("Median days", "中央値（日）"),
+        "median_hours": ("Median hours", "中央値（時間）"),
+        "metric": ("Metric", "指標"),
+        "monthly_capacity": ("Monthly capacity", "月間キャパシティ"),
+        "name": ("Name", "名称"),
+        "next_activity_on": ("Next activity on", "次回活動予定日"),
+        "numerator": ("Numerator", "分子"),
+        "open_amount": ("Open amount", "オープン金額"),
+        "open_count": ("Open opportunities", "オープン商談数"),
+        "open_rate": ("Open rate", "開封率"),
+        "opportunity_id": ("Opportunity", "商談ID"),
+        "origin": ("Origin", "流入区分"),
+        "outbound_count": ("Outbound", "アウトバウンド"),
+        "outbound_share": ("Outbound share", "アウトバウンド比率"),
+        "over_rep_count": ("Reps over capacity", "超過担当者数"),
+        "overall_rate": ("Share of leads", "リードからの転換率"),
+        "overdue_days": ("Days overdue", "期限超過日数"),
+        "owner_id": ("Owner", "担当者"),
+        "p75_hours": ("p75 hours", "75パーセンタイル（時間）"),
+        "p90_days": ("p90 days", "90パーセンタイル（日）"),
+        "p90_hours": ("p90 hours", "90パーセンタイル（時間）"),
+        "p_value": ("p-value", "p値"),
+        "page_view_count": ("Page views", "ページビュー数"),
+        "period": ("Period", "期間"),
+        "pile_up_ratio": ("Pile-up ratio", "偏り倍率"),
+        "previous_rate": ("Previous rate", "前期の率"),
+        "queue": ("Queue", "キュー"),
+        "rank": ("Rank", "順位"),
+        "rate": ("Rate", "率"),
+        "rated_rep_count": ("Reps with a win rate", "受注率算出対象の担当者数"),
+        "recycle_on": ("Recycle on", "リサイクル予定日"),
+        "recycle_reason": ("Recycle reason", "リサイクル理由"),
+        "rep_count": ("Reps", "担当者数"),
+        "rep_id": ("Rep", "担当者"),
+        "reply_rate": ("Reply rate", "返信率"),
+        "revenue_band": ("Revenue", "売上規模"),
+        "score": ("Fit score", "フィットスコア"),
+        "segment": ("Segment", "セグメント"),
+        "sent_count": ("Sent", "送信数"),
+        "share": ("Share", "構成比"),
+        "short_count": ("Short", "未達"),
+        "signal_at": ("Signal at", "シグナル日時"),
+        "since_signal_hours": ("Hours since signal", "シグナルからの経過（時間）"),
+        "source": ("Source", "リードソース"),
+        "sql_count": ("SQLs", "SQL数"),
+        "sql_per_connect": ("SQLs per connect", "接続あたりSQL数"),
+        "sqls": ("SQLs", "SQL数"),
+        "sqls_share": ("Share of SQLs", "SQL比率"),
+        "stage": ("Stage", "ステージ"),
+        "status": ("Status", "状態"),
+        "step_ci_high": ("Step CI high", "転換率 信頼区間上限"),
+        "step_ci_low": ("Step CI low", "転換率 信頼区間下限"),
+        "step_rate": ("Step rate", "前段からの転換率"),
+        "talk_time_per_call_s": ("Talk time per call (s)", "1架電あたり通話時間（秒）"),
+        "talk_time_per_connect_s": ("Talk time per connect (s)", "1接続あたり通話時間（秒）"),
+        "talk_time_s": ("Talk time (s)", "通話時間（秒）"),
+        "target_tier": ("Tier", "ティア"),
+        "top_rep_share": ("Top-rep share", "最多担当者のシェア"),
+        "top_win_rate_headcount_share": (
+            "Top win-rate reps, headcount share",
+            "高受注率担当者の人数比",
+        ),
+        "top_win_rate_rep_count": ("Top win-rate reps", "高受注率担当者数"),
+        "top_win_rate_sql_share": ("Top win-rate reps, SQL share", "高受注率担当者のSQL比率"),
+        "touch_count": ("Touches", "アプローチ数"),
+        "touch_coverage": ("Touch coverage", "アプローチカバー率"),
+        "touched_count": ("Touched", "アプローチ済み"),
+        "utilization": ("Utilization", "稼働率"),
+        "valid_ci_high": ("SQL to valid CI high", "案件化率 信頼区間上限"),
+        "valid_ci_low": ("SQL to valid CI low", "案件化率 信頼区間下限"),
+        "valid_count": ("Valid opportunities", "有効商談数"),
+        "valid_opportunity_count": ("Valid opportunities", "有効商談数"),
+        "valid_rate": ("SQL to valid rate", "案件化率"),
+        "velocity_per_day": ("Velocity per day", "パイプライン速度（日あたり）"),
+        "waiting_hours": ("Waiting (hours)", "待ち時間（時間）"),
+        "weekday": ("Weekday", "曜日"),
+        "weight": ("Weighted by", "集計基準"),
+        "win_ci_high": ("Win rate CI high", "受注率 信頼区間上限"),
+        "win_ci_low": ("Win rate CI low", "受注率 信頼区間下限"),
+        "win_rate": ("Win rate", "受注率"),
+        "win_rate_pile_up": ("Win-rate pile-up", "高受注率担当者への偏り"),
+        "won": ("Won", "受注数"),
+        "won_amount": ("Won amount", "受注金額"),
+        "won_amount_share": ("Share of won amount", "受注金額比率"),
+        "won_count": ("Won", "受注数"),
+        "won_share": ("Share of wins", "受注比率"),
+        "z": ("z", "z値"),
+    }
+)
+
+#: Columns whose cell values are categories with display labels in :data:`VALUE_LABELS`.
+VALUE_COLUMNS = frozenset(
+    {
+        "action_status",
+        "capacity_source",
+        "channel",
+        "direction",
+        "from_stage",
+        "last_activity_channel",
+        "metric",
+        "origin",
+        "queue",
+        "recycle_reason",
+        "source",
+        "stage",
+        "status",
+        "weekday",
+        "weight",
+    }
+)
+
+_WEEKDAYS = {
+    str(i): (en, ja)
+    for i, (en, ja) in enumerate(
+        zip(
+            ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+            ("月", "火", "水", "木", "金", "土", "日"),
+            strict=True,
+        ),
+        start=1,
+    )
+}
+
+#: Category values: ``"column:value"`` keys first, then plain ``"value"`` keys.
+VALUE_LABELS: dict[str, Label] = _labels(
+    {
+        **{f"weekday:{k}": v for k, v in _WEEKDAYS.items()},
+        # funnel stages and common CRM stages
+        "lead": ("Lead", "リード"),
+        "touched": ("Touched", "アプローチ"),
+        "connected": ("Connected", "接続"),
+        "sql": ("SQL", "商談化（SQL）"),
+        "valid": ("Valid opportunity", "有効商談"),
+        "won": ("Won", "受注"),
+        "lost": ("Lost", "失注"),
+        "list": ("List", "リスト"),
+        "opportunity": ("Opportunity", "商談"),
+        "proposal": ("Proposal", "提案"),
+        "quote": ("Quote", "見積"),
+        "negotiation": ("Negotiation", "交渉"),
+        # origin and direction
+        "all": ("All", "全体"),
+        "inbound": ("Inbound", "インバウンド"),
+        "outbound": ("Outbound", "アウトバウンド"),
+        "direction:inbound": ("Inbound (received)", "着信・受信"),
+        "direction:outbound": ("Outbound (made)", "発信・送信"),
+        # queues
+        "untouched_inbound": ("Untouched inbound", "未対応インバウンド"),
+        "overdue_next_activity": ("Overdue next activity", "次回活動の期限切れ"),
+        "focus_due": ("Focus leads due", "重点リードの期日"),
+        "do_not_pursue_review": ("Do-not-pursue review", "対応不要の見直し"),
+        "recycle_due": ("Recycle due", "リサイクル期日"),
+        "hot_leads": ("Hot leads", "ホットリード"),
+        # allocation
+        "ok": ("OK", "正常"),
+        "warning": ("Warning", "注意"),
+        "over": ("Over capacity", "超過"),
+        "unknown": ("Unknown", "不明"),
+        "rep": ("Rep setting", "担当者の設定値"),
+        "segment": ("Segment band", "セグメント基準"),
+        "weight:count": ("By count", "件数ベース"),
+        "weight:amount": ("By amount", "金額ベース"),
+        # action status and channels
+        "new": ("New", "新規"),
+        "working": ("Working", "対応中"),
+        "no_action_needed": ("No action needed", "対応不要"),
+        "not_pursued_after_connect": ("Not pursued after connect", "接続後に対応終了"),
+        "qualified": ("Qualified", "商談化"),
+        "recycled": ("Recycled", "リサイクル"),
+        "disqualified": ("Disqualified", "失格"),
+        "call": ("Call", "電話"),
+        "email": ("Email", "メール"),
+        "meeting": ("Meeting", "面談"),
+        "web": ("Web", "Web"),
+        # recycle reasons (sample pick list)
+        "budget": ("Budget", "予算"),
+        "competitor": ("Competitor", "競合"),
+        "no_need": ("No need", "ニーズなし"),
+        "timing": ("Timing", "時期"),
+        "unreachable": ("Unreachable", "不通"),
+        # lead sources (sample values)
+        "ads": ("Ads", "広告"),
+        "cold": ("Cold list", "コールドリスト"),
+        "event_list": ("Event list", "イベントリスト"),
+        "exhibition": ("Exhibition", "展示会"),
+        "referral": ("Referral", "紹介"),
+        "seminar": ("Seminar", "セミナー"),
+        "web_form": ("Web form", "Webフォーム"),
+        "webinar": ("Webinar", "ウェビナー"),
+        "whitepaper": ("Whitepaper", "ホワイトペーパー"),
+        # ABM panel metrics
+        "leads": ("Leads", "リード"),
+        "touched_accounts": ("Touched accounts", "アプローチ済み企業"),
+        "connects": ("Connects", "接続"),
+        "key_person_connects": ("Key-person connects", "キーマン接続"),
+        "sqls": ("SQLs", "SQL"),
+        "valid_opportunities": ("Valid opportunities", "有効商談"),
+        "won_amount": ("Won amount", "受注金額"),
+        "lead_coverage": ("Lead coverage", "リードカバー率"),
+        "sql_coverage": ("SQL coverage", "SQLカバー率"),
+        "touch_coverage": ("Touch coverage", "アプローチカバー率"),
+        "appointment_rate": ("Appointment rate", "アポ率"),
+        "sql_to_valid_rate": ("SQL to valid rate", "案件化率"),
+        "valid_to_won_rate": ("Valid to won rate", "成約率"),
+    }
+)
+
+#: Chart titles by their English text (the sections declare charts in English).
+CHART_LABELS: dict[str, Label] = _labels(
+    {
+        "Lead funnel: leads reaching each stage": (
+            "Lead funnel: leads reaching each stage",
+            "リードファネル：各ステージに到達したリード数",
+        ),
+        "Share of leads reaching each stage, by origin": (
+            "Share of leads reaching each stage, by origin",
+            "流入区分別 各ステージへの到達率",
+        ),
+        "Outbound connect rate by weekday and hour": (
+            "Outbound connect rate by weekday and hour",
+            "曜日×時間帯別 発信接続率",
+        ),
+        "Outbound connect rate by hour": ("Outbound connect rate by hour", "時間帯別 発信接続率"),
+        "Outbound connect rate by weekday": (
+            "Outbound connect rate by weekday",
+            "曜日別 発信接続率",
+        ),
+        "Same-day approach rate by source": (
+            "Same-day approach rate by source",
+            "ソース別 当日アプローチ率",
+        ),
+        "5C2M compliance by owner": ("5C2M compliance by owner", "担当者別 5C2M遵守率"),
+        "5C2M compliance by lead created month": (
+            "5C2M compliance by lead created month",
+            "リード作成月別 5C2M遵守率",
+        ),
+        "Leads waiting in each queue": ("Leads waiting in each queue", "キュー別 対応待ちリード数"),
+        "Leads waiting per queue and owner": (
+            "Leads waiting per queue and owner",
+            "キュー×担当者別 対応待ちリード数",
+        ),
+        "SQL load vs capacity per rep (last full month)": (
+            "SQL load vs capacity per rep (last full month)",
+            "担当者別 SQL数とキャパシティ（前月）",
+        ),
+        "Top-rep share of SQLs by month": (
+            "Top-rep share of SQLs by month",
+            "月別 最多担当者のSQLシェア",
+        ),
+        "SQLs by origin per month": ("SQLs by origin per month", "月別 流入区分別SQL数"),
+        "Inbound share of SQLs": ("Inbound share of SQLs", "SQLに占めるインバウンドの比率"),
+        "Target accounts' share of the totals": (
+            "Target accounts' share of the totals",
+            "全体に占めるターゲット企業の比率",
+        ),
+        "Target-account share of leads and SQLs by month": (
+            "Target-account share of leads and SQLs by month",
+            "月別 ターゲット企業のリード・SQL比率",
+        ),
+        "Top target accounts by won amount": (
+            "Top target accounts by won amount",
+            "受注金額上位のターゲット企業",
+        ),
+        "SQL CVR by campaign": ("SQL CVR by campaign", "キャンペーン別 商談化率（CVR）"),
+        "Campaign × member CVR": ("Campaign × member CVR", "キャンペーン×担当者別CVR"),
+        "Open pipeline amount by stage": (
+            "Open pipeline amount by stage",
+            "ステージ別 オープン商談金額",
+        ),
+        "Win rate by source": ("Win rate by source", "ソース別受注率"),
+        "Lead inflow by month": ("Lead inflow by month", "月別リード流入"),
+    }
+)
+
+#: The report's own words.
+UI_LABELS: dict[str, Label] = _labels(
+    {
+        "title": ("pipelinekit KPI report", "pipelinekit KPIレポート"),
+        "as_of": (
+            "as of {date} ({source}), time zone {tz}",
+            "基準日 {date}（{source}）、タイムゾーン {tz}",
+        ),
+        "given": ("given", "指定"),
+        "latest timestamp in the data": ("latest timestamp in the data", "データ内の最新日時"),
+        "summary": ("Summary", "サマリー"),
+        "kpi": ("KPI", "KPI"),
+        "value": ("value", "値"),
+        "detail": ("detail", "詳細"),
+        "no_rows": ("no rows", "該当なし"),
+        "no_data": ("no data", "データなし"),
+        "na": ("n/a", "n/a"),
+        "ci": ("95% CI", "95%信頼区間"),
+        "ci_short": ("95% CI", "95%CI"),
+        "warnings": ("Warnings", "警告"),
+        "contents": ("Contents", "目次"),
+        "notes": ("Notes", "注記"),
+        "rows": ("{n} rows", "{n}行"),
+        "sort_hint": ("click a header to sort", "見出しをクリックで並べ替え"),
+        "volume": ("Volume", "ボリューム"),
+        "conversion": ("Conversion", "転換率"),
+        "activity": ("Activity", "活動"),
+        "execution": ("Execution", "実行管理"),
+        "abm": ("Target accounts", "ターゲット企業"),
+        "above": ("{name} exceeded", "{name}超過"),
+        "lowest_step": ("lowest step", "最も低い転換"),
+        "of_first": ("of first", "対初段"),
+        "footer": (
+            "Generated by pipelinekit {version}. Rates show numerator / denominator and "
+            "a Wilson 95% interval. Hover a chart for exact values.",
+            "pipelinekit {version} で作成。率は分子／分母とWilson法の95%信頼区間を示します。"
+            "グラフにカーソルを合わせると正確な値が表示されます。",
+        ),
+    }
+)
+
+#: Japanese renderings of the sections' notes: (English regex, Japanese template with
+#: ``{1}``-style group references). A note no pattern matches is shown in English.
+NOTE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        r"Counts: leads that reached each stage by the end of the as_of day; a later stage "
+        r"implies the earlier ones\.",
+        "件数：基準日の終わりまでに各ステージに達したリード数。後のステージに達したリードは"
+        "前のステージも通過したものとみなします。",
+    ),
+    (
+        r"Overall bottleneck: (\w+) -> (\w+) at (.+)\.",
+        "全体のボトルネック：{1} → {2}（{3}）。",
+    ),
+    (
+        r"Origin (\w+) bottleneck: (\w+) -> (\w+) at (.+)\.",
+        "{1}のボトルネック：{2} → {3}（{4}）。",
+    ),
+    (
+        r"Connect = connected call, replied email or held meeting; call connect rate = "
+        r"connected calls / calls \(Wilson 95% interval\)\.",
+        "接続＝通話接続・メール返信・面談実施。接続率＝接続した架電／架電数（Wilson法95%信頼区間）。",
+    ),
+    (
+        r"Hours and weekdays are in the dataset time zone; weekday 1 = Monday\.",
+        "時間帯と曜日はデータセットのタイムゾーン（曜日1＝月曜）。",
+    ),
+    (
+        r"Best outbound hour: (\d+):00 with a connect rate of ([\d.]+%) \((\d+)/(\d+) calls\)\.",
+        "最も接続しやすい発信時間帯：{1}時台、接続率{2}（{3}/{4}件）。",
+    ),
+    (
+        r"Cadence (\S+): window \[created_at, created_at \+ (\d+) days\), end excluded; "
+        r"eligible = window ended by the end of (\S+) and no connect inside it; compliant = "
+        r">= (\d+) outbound calls and >= (\d+) outbound emails in the window\.",
+        "ケイデンス{1}：期間はリード作成から{2}日間（終端を含まない）。対象＝{3}の終わりまでに"
+        "期間が終了し期間内に接続がないリード。遵守＝期間内に発信架電{4}回以上かつ"
+        "送信メール{5}通以上。",
+    ),
+    (
+        r"Leads with action_status no_action_needed are counted in excluded_count, not in "
+        r"the rate \(the summary's cadence_5c2m_rate counts every lead\)\.",
+        "対応ステータスが「対応不要」のリードは対象外として数え、率には含めません"
+        "（サマリーの5C2M遵守率は全リードが対象）。",
+    ),
+    (
+        r"Early follow-up: >= (\d+) outbound touches in the (\d+) days after creation, among "
+        r"leads whose \d+ days have passed; short_count = leads with fewer\.",
+        "初動フォロー：作成後{2}日以内に{1}回以上のアプローチ（{2}日が経過したリードが対象）。"
+        "未達＝それより少ないリード。",
+    ),
+    (
+        r"Queues as of the end of (\S+); each top table shows the first (\d+) rows in "
+        r"urgency order\.",
+        "{1}終了時点のキュー。各表は緊急度順の上位{2}件。",
+    ),
+    (
+        r"(\d+) inbound lead\(s\) still untouched since their creation day; (\d+) hot "
+        r"lead\(s\) waiting for a touch\.",
+        "作成日に未対応のインバウンドリードが{1}件、アプローチ待ちのホットリードが{2}件。",
+    ),
+    (
+        r"Hot lead: >= (\d+) page views or a link click in the last (\d+) days after the last "
+        r"outbound touch\. Focus due: focus leads with next activity within (\d+) days\.",
+        "ホットリード：最後のアプローチ以降、直近{2}日に{1}回以上のページ閲覧またはリンククリック。"
+        "重点リードの期日：次回活動が{3}日以内の重点リード。",
+    ),
+    (
+        r"Load of (\S+) \(the last full month as of (\S+)\): (\d+) rep\(s\) over capacity, "
+        r"(\d+) with unknown capacity\.",
+        "{1}（{2}時点の前月）の負荷：キャパシティ超過{3}名、キャパシティ不明{4}名。",
+    ),
+    (
+        r"Capacity = the rep's monthly_sql_capacity, else its segment band (.+); status over "
+        r"> 100%, warning >= 90%\.",
+        "キャパシティ＝担当者の月間SQLキャパシティ、なければセグメント基準 {1}。"
+        "100%超で超過、90%以上で注意。",
+    ),
+    (
+        r"Concentration over FS reps including those with 0 SQLs; HHI in \[1/n, 1\], Gini in "
+        r"\[0, \(n-1\)/n\]\.",
+        "集中度はSQL 0件の担当者を含むFS全員で計算（HHIは1/n～1、ジニ係数は0～(n-1)/n）。",
+    ),
+    (
+        r"Origin of an SQL = the opportunity's origin, else its lead's; shares are of the "
+        r"month's SQLs\.",
+        "SQLの流入区分＝商談の流入区分、なければリードの流入区分。比率はその月のSQLに対する割合。",
+    ),
+    (
+        r"Origin comparison as of the end of (\S+): SQL->valid = validated / SQLs, win rate = "
+        r"won / closed, cycle = days from SQL to close of won deals\.",
+        "{1}終了時点の流入区分比較：案件化率＝有効商談／SQL、受注率＝受注／クローズ、"
+        "商談期間＝受注案件のSQLからクローズまでの日数。",
+    ),
+    (r"Last full month: (\S+)\.", "前月：{1}。"),
+    (
+        r"(\d+) target accounts; (\d+) without any lead by (\S+)\.",
+        "ターゲット企業{1}社、うち{3}までにリードがない企業{2}社。",
+    ),
+    (
+        r"numerator = target accounts, denominator = all accounts \(share\) or the number of "
+        r"target accounts \(coverage\)\.",
+        "分子＝ターゲット企業、分母＝全体（比率）またはターゲット企業数（カバー率）。",
+    ),
+    (
+        r"fit_suggestions: non-customer accounts ranked by the beta-smoothed historical win "
+        r"rate of their industry x employee band x revenue band \(denominator = closed deals\)\.",
+        "有望企業の提案：業種×従業員規模×売上規模ごとの過去の受注率（ベータ分布で平滑化）で"
+        "未取引企業を順位付け（分母＝クローズ案件数）。",
+    ),
+    (
+        r"CVR = leads with an opportunity / leads of the campaign \(lead cohorts, outcomes up "
+        r"to (\S+)\); \(no campaign\) = leads without a campaign\.",
+        "CVR＝商談化したリード／キャンペーンのリード（リード作成コホート、{1}までの結果）。"
+        "(no campaign)＝キャンペーンなしのリード。",
+    ),
+    (
+        r"member_cvr: lift = member CVR / campaign CVR, pairs with >= (\d+) leads\.",
+        "キャンペーン×担当者別CVR：リフト＝担当者のCVR／キャンペーン平均CVR（リード{1}件以上の組合せ）。",
+    ),
+    (
+        r"alerts: month-over-month CVR change with a two-proportion z-test p < 0\.05 and an "
+        r"absolute change >= (\d+) points\.",
+        "アラート：前月比のCVR変化で、2標本比率のz検定 p < 0.05 かつ変化幅{1}ポイント以上。",
+    ),
+    (
+        r"As of the end of (\S+): open = not closed by then; win rate = won / closed\.",
+        "{1}終了時点：オープン＝未クローズ、受注率＝受注／クローズ。",
+    ),
+    (
+        r"Velocity = open opportunities x win rate x average won amount / mean cycle days "
+        r"\(expected won amount per day\)\.",
+        "パイプライン速度＝オープン商談数×受注率×平均受注金額／平均商談期間（1日あたりの期待受注金額）。",
+    ),
+    (
+        r"(\d+) stale open opportunities \(no call, email or meeting on the lead or account "
+        r"in (\d+) days\)\.",
+        "放置されたオープン商談{1}件（リード・企業への電話・メール・面談が{2}日間なし）。",
+    ),
+)
+
+_COMPILED_NOTES = tuple((re.compile(rx), template) for rx, template in NOTE_PATTERNS)
+
+
+def _pick(table: Mapping[str, Label], keys: Iterable[str], lang: Lang) -> str | None:
+    for key in keys:
+        found = table.get(key)
+        if found is not None:
+            return found.get(lang)
+    return None
+
+
+def section_title(key: str, title: str, lang: Lang = "en") -> str:
+    """A section's title: its own in English, the glossary's in Japanese."""
+    if lang == "en":
+        return title
+    return _pick(SECTION_LABELS, [key], lang) or title
+
+
+def table_label(name: str, lang: Lang = "en", *, section: str | None = None) -> str:
+    """A table's display name (``section/name`` entries first; the name if unknown)."""
+    keys = [f"{section}/{name}", name] if section else [name]
+    return _pick(TABLE_LABELS, keys, lang) or name
+
+
+def chart_title(title: str, lang: Lang = "en") -> str:
+    """A chart's title in ``lang`` (titles without a Japanese entry stay as given)."""
+    return _pick(CHART_LABELS, [title], lang) or title
+
+
+def column_label(name: str, lang: Lang = "en") -> str:
+    """A column header: the column glossary, else a KPI or category label, else the
+    name with spaces."""
+    found = _pick(COLUMN_LABELS, [name], lang) or _pick(GLOSSARY_LABELS, [name], lang)
+    # wide tables name columns after categories (e.g. one column per queue)
+    found = found or _pick(VALUE_LABELS, [name], lang)
+    return found or name.replace("_", " ")
+
+
+def value_label(column: str, value: Any, lang: Lang = "en") -> str:
+    """Display label of a category ``value`` of ``column`` (``str(value)`` if none)."""
+    text = str(value)
+    if column not in VALUE_COLUMNS:
+        return text
+    return _pick(VALUE_LABELS, [f"{column}:{text}", text], lang) or text
+
+
+def ui(key: str, lang: Lang = "en", **fields: Any) -> str:
+    """One of the report's own words, with ``fields`` filled in."""
+    text = _pick(UI_LABELS, [key], lang) or key
+    return text.format(**fields) if fields else text
+
+
+def translate_note(note: str, lang: Lang = "en") -> str:
+    """A section note in ``lang``; notes without a Japanese pattern stay in English."""
+    if lang == "en":
+        return note
+    for pattern, template in _COMPILED_NOTES:
+        match = pattern.fullmatch(note)
+        if match:
+            groups = [_pick(VALUE_LABELS, [g], lang) or g for g in match.groups()]
+            return template.format("", *groups)  # {1} is the first group
+    return note
+
+
+#: The summary KPI labels as :class:`Label` objects.
+GLOSSARY_LABELS: dict[str, Label] = {k: Label(t.en, t.ja) for k, t in GLOSSARY.items()}
+
+
+def report_labels(
+    lang: Lang,
+    *,
+    summary_keys: Iterable[str],
+    sections: Iterable[tuple[str, str, Mapping[str, Iterable[str]]]],
+) -> dict[str, Any]:
+    """The ``labels`` object of a JSON report: display labels of every key it uses.
+
+    ``sections`` yields ``(key, title, {table name: column names})``.
+    """
+    out: dict[str, Any] = {
+        "lang": lang,
+        "summary": {k: label(k, lang) for k in summary_keys},
+        "sections": {},
+        "tables": {},
+        "columns": {},
+    }
+    for key, title, tables in sections:
+        out["sections"][key] = section_title(key, title, lang)
+        for name, columns in tables.items():
+            out["tables"][name] = table_label(name, lang, section=key)
+            for column in columns:
+                out["columns"][column] = column_label(column, lang)
+    out["tables"] = dict(sorted(out["tables"].items()))
+    out["columns"] = dict(sorted(out["columns"].items()))
+    return out

@@ -1123,7 +1123,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     ('abm', ['targets', 'monthly', 'bdr', 'nurturing', 'accounts', 'fit_suggestions'])
     """
     from pipelinekit.metrics.scoring import target_suggestions
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     names = ("accounts", "leads", "activities", "opportunities")
     accounts, leads, activities, opportunities = (dataset.table(n) for n in names)
@@ -1165,4 +1165,29 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
             "fit_suggestions": suggestions.reset_index(drop=True),
         },
         notes=notes,
+        charts=(
+            Chart(
+                kind="hbar",
+                table="targets",
+                x="metric",
+                y="rate",
+                percent=True,
+                title="Target accounts' share of the totals",
+            ),
+            Chart(
+                kind="line",
+                table="monthly",
+                x="period",
+                y=("leads_share", "sqls_share"),
+                percent=True,
+                title="Target-account share of leads and SQLs by month",
+            ),
+            Chart(
+                kind="hbar",
+                table="accounts",
+                x="name",
+                y="won_amount",
+                title="Top target accounts by won amount",
+            ),
+        ),
     )

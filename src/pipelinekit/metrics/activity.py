@@ -233,7 +233,7 @@ def _with_activity_keys(
     _check_keys_present(keys, available, name="by")
     derived = {
         "hour": nw.col("occurred_at").dt.hour().cast(nw.Int64).alias("hour"),
-        "weekday": nw.col("occurred_at").dt.weekday().cast(nw.Int64).alias("weekday"),
+        "weekday": _compat.iso_weekday(nw.col("occurred_at")).alias("weekday"),
     }
     exprs = [derived[k] for k in keys if k in derived and k not in own]
     if exprs:
@@ -1200,7 +1200,7 @@ _MIN_CALLS_FOR_BEST_HOUR = 30
 def report_section(dataset: Dataset, as_of: date) -> Section:
     """The report's activity section: connect rates by direction, hour and weekday,
     talk time per owner, email engagement per month and speed to lead per source."""
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     acts = dataset.table("activities")
     leads = dataset.table("leads")
@@ -1210,6 +1210,9 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
         "outbound_connect_by_hour": connect_rate(acts, by="hour", direction="outbound", **opts),
         "outbound_connect_by_weekday": connect_rate(
             acts, by="weekday", direction="outbound", **opts
+        ),
+        "outbound_connect_by_weekday_hour": connect_rate(
+            acts, by=["weekday", "hour"], direction="outbound", **opts
         ),
         "talk_time_by_owner": talk_time(acts, by="owner_id", **opts),
         "call_connect_sql_by_month": call_connect_sql_chain(
@@ -1242,4 +1245,45 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
             f"Best outbound hour: {int(best['hour'])}:00 with a connect rate of "
             f"{best['rate']:.1%} ({int(best['numerator'])}/{int(best['denominator'])} calls)."
         )
-    return Section(key="activity", title="Activity and connect", tables=frames, notes=tuple(notes))
+    charts = (
+        Chart(
+            kind="heatmap",
+            table="outbound_connect_by_weekday_hour",
+            x="hour",
+            y="weekday",
+            value="rate",
+            percent=True,
+            title="Outbound connect rate by weekday and hour",
+        ),
+        Chart(
+            kind="bar",
+            table="outbound_connect_by_hour",
+            x="hour",
+            y="rate",
+            percent=True,
+            title="Outbound connect rate by hour",
+        ),
+        Chart(
+            kind="bar",
+            table="outbound_connect_by_weekday",
+            x="weekday",
+            y="rate",
+            percent=True,
+            title="Outbound connect rate by weekday",
+        ),
+        Chart(
+            kind="hbar",
+            table="same_day_approach_by_source",
+            x="source",
+            y="rate",
+            percent=True,
+            title="Same-day approach rate by source",
+        ),
+    )
+    return Section(
+        key="activity",
+        title="Activity and connect",
+        tables=frames,
+        notes=tuple(notes),
+        charts=charts,
+    )

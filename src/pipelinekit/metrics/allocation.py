@@ -721,7 +721,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     month, the last 12 months up to ``as_of``), ``idle capacity`` (per segment, last
     full month).
     """
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     month_end = last_full_month(as_of)
     month = datetime(month_end.year, month_end.month, 1)
@@ -751,4 +751,22 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
             "idle capacity": idle.reset_index(drop=True),
         },
         notes=notes,
+        charts=(
+            Chart(
+                kind="bar",
+                table="load",
+                x="rep_id",
+                y="sql_count",
+                reference="capacity",
+                title="SQL load vs capacity per rep (last full month)",
+            ),
+            Chart(
+                kind="line",
+                table="concentration",
+                x="period",
+                y="top_rep_share",
+                percent=True,
+                title="Top-rep share of SQLs by month",
+            ),
+        ),
     )

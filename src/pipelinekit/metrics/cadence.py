@@ -649,7 +649,7 @@ def early_follow_up_leads(
 def report_section(dataset: Dataset, as_of: date) -> Section:
     """The report's cadence section: 5C2M compliance by owner and by creation month,
     early follow-up by owner."""
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     leads, acts = dataset.table("leads"), dataset.table("activities")
     opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
@@ -675,4 +675,22 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
         title="Cadence compliance (5C2M)",
         tables={name: _to_pandas(frame) for name, frame in tables.items()},
         notes=notes,
+        charts=(
+            Chart(
+                kind="hbar",
+                table="by_owner",
+                x="owner_id",
+                y="rate",
+                percent=True,
+                title="5C2M compliance by owner",
+            ),
+            Chart(
+                kind="line",
+                table="by_month",
+                x="period",
+                y="rate",
+                percent=True,
+                title="5C2M compliance by lead created month",
+            ),
+        ),
     )

@@ -559,7 +559,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     >>> section.key, list(section.tables)
     ('campaigns', ['campaigns', 'by_year', 'member_cvr', 'alerts'])
     """
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     leads, opportunities, campaigns = (
         dataset.table(n) for n in ("leads", "opportunities", "campaigns")
@@ -612,4 +612,14 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
         title="Campaigns",
         tables={name: frame.reset_index(drop=True) for name, frame in tables.items()},
         notes=notes,
+        charts=(
+            Chart(
+                kind="hbar",
+                table="campaigns",
+                x="name",
+                y="rate",
+                percent=True,
+                title="SQL CVR by campaign",
+            ),
+        ),
     )

@@ -702,7 +702,13 @@ def aggregate_stages(
     """
     helper = [f"{q}_{side}" for q in QUANTILES for side in ("lo", "hi")] if quantiles else []
     aggs = [*[nw.col(m).sum() for m in measures], *[nw.col(h).min() for h in helper]]
-    summed = nw.concat(list(pieces), how="vertical").group_by(*keys, _K).agg(*aggs)
+    # sums come back Int128 on DuckDB: cast before stacking with the Int64 grid
+    summed = (
+        nw.concat(list(pieces), how="vertical")
+        .group_by(*keys, _K)
+        .agg(*aggs)
+        .with_columns(*[nw.col(m).cast(nw.Int64) for m in measures])
+    )
     if complete:
         groups = summed.select(*[nw.col(k) for k in keys]).unique()
         grid = [
@@ -911,7 +917,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     >>> sorted(section.tables)
     ['bottleneck', 'by_origin', 'overall']
     """
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     natives = [dataset.table(n) for n in ("leads", "activities", "opportunities")]
     (leads, acts, opps), session = _compat.enter(natives, function="funnel.report_section")
@@ -957,6 +963,24 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
             "Counts: leads that reached each stage by the end of the as_of day; a later "
             "stage implies the earlier ones.",
             *notes,
+        ),
+        charts=(
+            Chart(
+                kind="funnel",
+                table="overall",
+                x="stage",
+                y="count",
+                title="Lead funnel: leads reaching each stage",
+            ),
+            Chart(
+                kind="bar",
+                table="by_origin",
+                x="stage",
+                y="overall_rate",
+                series="origin",
+                percent=True,
+                title="Share of leads reaching each stage, by origin",
+            ),
         ),
     )
 

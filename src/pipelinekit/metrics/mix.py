@@ -165,7 +165,8 @@ def sql_mix(
     wide = flagged.group_by(*(group or ["_all"])).agg(
         *[nw.col(o).sum() for o in origins], nw.len().alias("denominator")
     )
-    long = wide.unpivot(
+    long = _compat.unpivot(
+        wide,
         on=origins,
         index=[*(group or ["_all"]), "denominator"],
         variable_name="origin",
@@ -293,7 +294,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     origin and the inbound / outbound shares), ``origin comparison``
     (:func:`origin_comparison` as of ``as_of``).
     """
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     opps, leads = dataset.table("opportunities"), dataset.table("leads")
     kw: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
@@ -325,4 +326,21 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
         title="SQL mix",
         tables={"share by month": monthly, "origin comparison": comparison},
         notes=notes,
+        charts=(
+            Chart(
+                kind="stacked_bar",
+                table="share by month",
+                x="period",
+                y=("inbound_count", "outbound_count"),
+                title="SQLs by origin per month",
+            ),
+            Chart(
+                kind="line",
+                table="share by month",
+                x="period",
+                y="inbound_share",
+                percent=True,
+                title="Inbound share of SQLs",
+            ),
+        ),
     )

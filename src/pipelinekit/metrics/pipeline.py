@@ -1312,7 +1312,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     """
     import pandas as pd
 
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     opps = dataset.table("opportunities")
     history = dataset.table("stage_changes")
@@ -1345,4 +1345,21 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
         f"{len(stale)} stale open opportunities (no call, email or meeting on the lead or "
         "account in 30 days).",
     )
-    return Section(key="pipeline", title="Pipeline", tables=tables, notes=notes)
+    charts = (
+        Chart(
+            kind="bar",
+            table="open pipeline by stage",
+            x="stage",
+            y="open_amount",
+            title="Open pipeline amount by stage",
+        ),
+        Chart(
+            kind="hbar",
+            table="win rate by source",
+            x="source",
+            y="rate",
+            percent=True,
+            title="Win rate by source",
+        ),
+    )
+    return Section(key="pipeline", title="Pipeline", tables=tables, notes=notes, charts=charts)

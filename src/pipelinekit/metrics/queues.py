@@ -919,7 +919,7 @@ _SHOWN: dict[str, tuple[str, ...]] = {
 def report_section(dataset: Dataset, as_of: date) -> Section:
     """The report's queue section: leads per queue and owner, the top rows of each
     queue and the recycle reasons."""
-    from pipelinekit.reporting.model import Section
+    from pipelinekit.reporting.model import Chart, Section
 
     leads, acts = dataset.table("leads"), dataset.table("activities")
     opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
@@ -956,4 +956,20 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
         "Hot lead: >= 5 page views or a link click in the last 14 days after the last "
         "outbound touch. Focus due: focus leads with next activity within 60 days.",
     )
-    return Section(key="queues", title="Work queues", tables=tables, notes=notes)
+    charts = (
+        Chart(
+            kind="hbar",
+            table="counts",
+            x="queue",
+            y="lead_count",
+            title="Leads waiting in each queue",
+        ),
+        Chart(
+            kind="stacked_bar",
+            table="counts_by_owner",
+            x="owner_id",
+            y=tuple(QUEUES),
+            title="Leads waiting per queue and owner",
+        ),
+    )
+    return Section(key="queues", title="Work queues", tables=tables, notes=notes, charts=charts)

@@ -9,14 +9,36 @@ from typing import Any
 import narwhals as nw
 
 from pipelinekit.dataset import Dataset
+from pipelinekit.metrics.abm import report_section as abm_section
+from pipelinekit.metrics.activity import report_section as activity_section
+from pipelinekit.metrics.allocation import report_section as allocation_section
+from pipelinekit.metrics.assets import report_section as assets_section
+from pipelinekit.metrics.cadence import report_section as cadence_section
+from pipelinekit.metrics.campaigns import report_section as campaigns_section
+from pipelinekit.metrics.funnel import report_section as funnel_section
+from pipelinekit.metrics.mix import report_section as mix_section
+from pipelinekit.metrics.pipeline import report_section as pipeline_section
+from pipelinekit.metrics.queues import report_section as queues_section
 from pipelinekit.periods import parse_as_of
 from pipelinekit.reporting.model import Report, SectionBuilder
 from pipelinekit.reporting.summary import summary
 
 __all__ = ["SECTION_BUILDERS", "build_report", "latest_date"]
 
-#: Section builders run by :func:`build_report`, in report order.
-SECTION_BUILDERS: list[SectionBuilder] = []
+#: Section builders run by :func:`build_report`, in report order: each metric module's
+#: ``report_section(dataset, as_of)``.
+SECTION_BUILDERS: list[SectionBuilder] = [
+    funnel_section,
+    activity_section,
+    cadence_section,
+    queues_section,
+    assets_section,
+    allocation_section,
+    mix_section,
+    abm_section,
+    campaigns_section,
+    pipeline_section,
+]
 
 _EVENT_COLUMNS = {
     "leads": ("created_at",),

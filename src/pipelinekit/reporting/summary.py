@@ -68,7 +68,7 @@ _TIMESTAMPS = {
 
 def _scalar_row(frame: nw.LazyFrame[Any], *exprs: nw.Expr) -> dict[str, Any]:
     row = frame.select(*exprs).collect().rows(named=True)[0]
-    return {k: (0 if v is None else v) for k, v in row.items()}
+    return {k: (0 if v is None else _compat.python_value(v)) for k, v in row.items()}
 
 
 def summary(
