@@ -147,6 +147,14 @@ def read_dataset(
 
     Raises :class:`~pipelinekit.errors.SchemaError` listing every problem found in
     the files and tables; warnings are kept on the returned dataset.
+
+    >>> import tempfile
+    >>> from pipelinekit.sample import write_sample
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = write_sample(folder, leads=50, seed=1)
+    >>> ds = read_dataset(folder)
+    >>> len(ds.leads), ds.validated
+    (50, True)
     """
     from pipelinekit.io import read_dataset_tables
 

@@ -39,7 +39,7 @@ import attrs
 import narwhals as nw
 import pandas as pd
 
-from pipelinekit import _compat
+from pipelinekit import _compat as engine
 from pipelinekit._exprs import connect, flag, is_outbound, require_columns, touch
 from pipelinekit.errors import ConfigError
 from pipelinekit.journey import journey_frames
@@ -218,7 +218,7 @@ def _metric_grid(base: LazyFrame, metrics: Sequence[str]) -> LazyFrame:
     )
 
 
-def _checkpoint(frame: LazyFrame, session: _compat.Session) -> LazyFrame:
+def _checkpoint(frame: LazyFrame, session: engine.Session) -> LazyFrame:
     """Compute ``frame`` now when the caller passed eager frames (lazy inputs stay lazy).
 
     Later steps read it several times; without this each would repeat its plan.
@@ -283,9 +283,9 @@ def _prepare(
     opportunities = _complete(
         opportunities, "opportunities", ("created_at",), _OPPORTUNITY_OPTIONAL
     )
-    leads = _compat.to_local_naive(leads, ["created_at"], tz=tz, table="leads")
-    activities = _compat.to_local_naive(activities, ["occurred_at"], tz=tz, table="activities")
-    opportunities = _compat.to_local_naive(
+    leads = engine.to_local_naive(leads, ["created_at"], tz=tz, table="leads")
+    activities = engine.to_local_naive(activities, ["occurred_at"], tz=tz, table="activities")
+    opportunities = engine.to_local_naive(
         opportunities, ["created_at", "validated_at", "closed_at"], tz=tz, table="opportunities"
     )
     owners = _lead_accounts(leads)  # every lead, also those created after as_of
@@ -309,13 +309,13 @@ def _enter_four(
     cutoff: datetime,
     tz: str,
     by_tier: bool,
-) -> tuple[LazyFrame, _Tables, _compat.Session]:
+) -> tuple[LazyFrame, _Tables, engine.Session]:
     """Enter the four ABM tables; return target accounts, prepared tables, session.
 
     The target frame has ``account_id``, ``_tier`` (the tier with a sentinel for
     missing, or one constant when not ``by_tier``) and ``name``.
     """
-    (lf_accounts, lf_leads, lf_acts, lf_opps), session = _compat.enter(
+    (lf_accounts, lf_leads, lf_acts, lf_opps), session = engine.enter(
         [accounts, leads, activities, opportunities], function=function
     )
     tables = _prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
@@ -1018,7 +1018,7 @@ def abm_before_after(
         raise ConfigError(
             f"start_date ({start_day}) must be on or before as_of ({parse_as_of(as_of)})"
         )
-    (lf_leads, lf_acts, lf_opps), session = _compat.enter(
+    (lf_leads, lf_acts, lf_opps), session = engine.enter(
         [leads, activities, opportunities], function="abm_before_after"
     )
     tables = _prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import narwhals as nw
 
-from pipelinekit import _compat
+from pipelinekit import _compat as engine
 from pipelinekit._exprs import connect, flag, is_outbound, touch, when_flag
 from pipelinekit.domain import ActionStatus
 from pipelinekit.errors import ConfigError
@@ -337,7 +337,7 @@ def _compliance_leads(
 ) -> Any:
     cutoff = _cutoff(parse_as_of(as_of))
     assert cutoff is not None
-    (lf_leads, lf_acts), session = _compat.enter([leads, activities], function=function)
+    (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
     required = ("action_status",) if cadence.excluded_statuses else ()
     lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, required=required)
     acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
@@ -427,7 +427,7 @@ def _summary(
     zero_division = check_zero_division(zero_division)
     cutoff = _cutoff(parse_as_of(as_of))
     assert cutoff is not None
-    (lf_leads, lf_acts), session = _compat.enter([leads, activities], function=function)
+    (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
     required = ("action_status",) if cadence.excluded_statuses else ()
     lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, required=required)
     _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")

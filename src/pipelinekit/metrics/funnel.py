@@ -105,7 +105,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
 import attrs
 import narwhals as nw
 
-from pipelinekit import _compat
+from pipelinekit import _compat as engine
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import check_by, with_breakdown_columns
 from pipelinekit.errors import ConfigError
@@ -377,7 +377,7 @@ def funnel(
         tz=tz,
     )
     extra = [t for t in (accounts, opportunities) if t is not None]
-    lazies, session = _compat.enter([journey, *extra], function="funnel")
+    lazies, session = engine.enter([journey, *extra], function="funnel")
     it = iter(lazies[1:])
     lf_accounts = next(it) if accounts is not None else None
     lf_opps = next(it) if opportunities is not None else None
@@ -423,7 +423,7 @@ def funnel_frames(
 
 
 def raise_on_zero(
-    session: _compat.Session, result: nw.LazyFrame[Any], columns: Sequence[str], what: str
+    session: engine.Session, result: nw.LazyFrame[Any], columns: Sequence[str], what: str
 ) -> None:
     """Raise :class:`ZeroDenominatorError` if a row has a zero in one of ``columns``.
 
@@ -449,7 +449,7 @@ def _funnel(
 ) -> nw.LazyFrame[Any]:
     columns = [STAGE_COLUMNS[s] for s in opts.stages]
     require_columns(journey, "journey", ["lead_id", *columns])
-    journey = _compat.to_local_naive(journey, columns, tz=opts.tz, table="journey")
+    journey = engine.to_local_naive(journey, columns, tz=opts.tz, table="journey")
     journey = with_breakdown_columns(
         journey, opts.by, accounts=accounts, opportunities=opportunities
     )
@@ -857,7 +857,7 @@ def bottleneck(
     """
     names = check_by(by)
     conf = check_confidence(confidence)
-    (lf,), session = _compat.enter([funnel_table], function="bottleneck")
+    (lf,), session = engine.enter([funnel_table], function="bottleneck")
     return session.finish(bottleneck_frames(lf, by=names, confidence=conf))  # type: ignore[no-any-return]
 
 
@@ -920,7 +920,7 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     from pipelinekit.reporting.model import Chart, Section
 
     natives = [dataset.table(n) for n in ("leads", "activities", "opportunities")]
-    (leads, acts, opps), session = _compat.enter(natives, function="funnel.report_section")
+    (leads, acts, opps), session = engine.enter(natives, function="funnel.report_section")
     journey = journey_frames(leads, acts, opps, as_of=as_of, tz=dataset.tz)
     shown = [
         "stage",

@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import attrs
 import narwhals as nw
 
-from pipelinekit import _compat
+from pipelinekit import _compat as engine
 from pipelinekit._exprs import connect, flag, require_columns, touch, when_flag
 from pipelinekit.errors import ConfigError
 from pipelinekit.metrics.activity import (
@@ -144,10 +144,10 @@ def _enter(
     statuses: Sequence[str] | None,
     required: Sequence[str] = (),
     origin: str | None = None,
-) -> tuple[_Inputs, _compat.Session]:
+) -> tuple[_Inputs, engine.Session]:
     cutoff = as_of_cutoff(as_of)
     wanted = _statuses("statuses", statuses)
-    (lf_leads, lf_acts), session = _compat.enter([leads, activities], function=function)
+    (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
     lead_frame = _leads(
         lf_leads, cutoff=cutoff, tz=tz, required=required, origin=origin, statuses=wanted
     )
@@ -182,7 +182,7 @@ def _days_between(start: nw.Expr, end: nw.Expr) -> nw.Expr:
 
 
 def _output(
-    session: _compat.Session,
+    session: engine.Session,
     frame: nw.LazyFrame[Any],
     columns: Sequence[str],
     order: Sequence[str],
@@ -327,7 +327,11 @@ def overdue_next_activity(
 
     Examples
     --------
-    See the module example.
+    >>> import pipelinekit as pk
+    >>> ds = pk.sample_dataset()
+    >>> q = overdue_next_activity(ds.leads, ds.activities, as_of="2025-12-31")
+    >>> bool((q["overdue_days"] > 0).all())
+    True
     """
     inputs, session = _enter(
         "overdue_next_activity",
@@ -644,7 +648,7 @@ def recycle_reasons(
     if not isinstance(due_only, bool):
         raise ConfigError(f"due_only must be True or False; got {due_only!r}")
     cutoff = as_of_cutoff(as_of)
-    (lf,), session = _compat.enter([leads], function="recycle_reasons")
+    (lf,), session = engine.enter([leads], function="recycle_reasons")
     frame = _leads(
         lf, cutoff=cutoff, tz=tz, required=("recycle_on", "recycle_reason"), statuses=wanted
     )
@@ -859,7 +863,7 @@ def queue_counts(
     """
     keys = _keys(by)
     cutoff = as_of_cutoff(as_of)
-    (lf_leads, lf_acts), session = _compat.enter([leads, activities], function="queue_counts")
+    (lf_leads, lf_acts), session = engine.enter([leads, activities], function="queue_counts")
     require_columns(
         lf_leads,
         "leads",
