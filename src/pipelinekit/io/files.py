@@ -13,6 +13,12 @@ table-like file whose name is not a canonical table; ignored), ``empty_file``
 ``unreadable_file`` (malformed CSV, gzip or Parquet) and ``duplicate_column``.
 Every file-level message names the file.
 
+Size: a file larger than ``$PIPELINEKIT_MAX_FILE_BYTES`` (when set), or one whose
+estimated in-memory size (ten times the file, or the uncompressed size of a gzip
+file) exceeds the available memory (Linux ``MemAvailable``), is refused with a
+:class:`~pipelinekit.errors.PipelineKitError` naming the size and what to do,
+before anything is read.
+
 Examples
 --------
 >>> import pathlib, tempfile
@@ -43,7 +49,7 @@ import narwhals as nw
 import pandas as pd
 
 from pipelinekit import _parse
-from pipelinekit.errors import ConfigError, Problem, SchemaError, Severity
+from pipelinekit.errors import ConfigError, PipelineKitError, Problem, SchemaError, Severity
 from pipelinekit.schema import TABLES
 from pipelinekit.validation import Validated, validate_tables
 
@@ -150,8 +156,14 @@ def _combined(
 
 
 def _merge(file_problems: list[Problem], table_problems: Iterable[Problem]) -> list[Problem]:
-    """File problems first; drop table problems that repeat one (e.g. missing leads)."""
+    """File problems first; drop table problems that repeat one (e.g. missing leads).
+
+    A leads file that could not be read (empty, undecodable, malformed, duplicated) is
+    reported by its file problem only, not also as a missing leads table.
+    """
     seen = {p.key() for p in file_problems if p.row is None}
+    if any(p.table == "leads" and p.row is None and p.severity == "error" for p in file_problems):
+        seen.add(("leads", "", "missing_table"))
     return [
         *file_problems,
         *(p for p in table_problems if p.row is not None or p.key() not in seen),
@@ -249,11 +261,65 @@ def _table_files(folder: Path, problems: list[Problem]) -> dict[str, Path]:
     return {table: files[0] for table, files in found.items() if len(files) == 1}
 
 
+#: Environment variable: the largest table file read, in bytes (default: no fixed limit).
+MAX_FILE_BYTES_ENV = "PIPELINEKIT_MAX_FILE_BYTES"
+#: Reading a file takes roughly this many times its size in memory (text + frame).
+_MEMORY_FACTOR = 10
+
+
+def _check_size(file: Path, size: int) -> None:
+    """Refuse a file over the configured limit, or one that would not fit in memory.
+
+    The limit is ``$PIPELINEKIT_MAX_FILE_BYTES`` when set; independently a file whose
+    estimated footprint (``_MEMORY_FACTOR`` times its size on disk, or the size stored
+    in a gzip trailer) exceeds the available memory is refused before it is read.
+    """
+    if file.name.lower().endswith(".gz") and size >= 4:
+        with file.open("rb") as handle:
+            handle.seek(-4, os.SEEK_END)
+            size = max(size, int.from_bytes(handle.read(4), "little"))
+    limit_text = os.environ.get(MAX_FILE_BYTES_ENV)
+    if limit_text:
+        try:
+            limit = int(limit_text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"{MAX_FILE_BYTES_ENV}={limit_text!r} must be a whole number of bytes"
+            ) from exc
+        if size > limit:
+            raise PipelineKitError(
+                f"{file.name} is {size:,} bytes, over the limit of {limit:,} bytes "
+                f"set by {MAX_FILE_BYTES_ENV}; hint: raise the limit, or split or "
+                "filter the export (e.g. fewer months of activities)"
+            )
+    available = _available_memory()
+    if available is not None and size * _MEMORY_FACTOR > available:
+        raise PipelineKitError(
+            f"{file.name} is {size:,} bytes; reading it needs about "
+            f"{size * _MEMORY_FACTOR:,} bytes of memory but only {available:,} are "
+            "available; hint: split or filter the export, or run on a larger machine"
+        )
+
+
+def _available_memory() -> int | None:
+    """MemAvailable of /proc/meminfo in bytes (Linux), else None (not detectable)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def _read_file(
     table: str, file: Path, encoding: str, backend: Backend, problems: list[Problem]
 ) -> Any | None:
     """Read one table file; None (and a problem) when it cannot be read."""
-    if file.stat().st_size == 0:
+    size = file.stat().st_size
+    _check_size(file, size)
+    if size == 0:
         problems.append(
             _file_problem(
                 table,
