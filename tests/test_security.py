@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,65 @@ def test_output_outside_data_dir_writes_only_the_target(
     assert code == 0
     assert sorted(p.name for p in data.iterdir()) == ["leads.csv"]
     assert sorted(p.name for p in out.parent.iterdir()) == ["report.md"]
+
+
+def test_exported_tables_neutralise_formulas(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from pipelinekit.reporting.export import safe_frame, write_tables_csv
+    from pipelinekit.reporting.model import Report, Section
+
+    frame = pd.DataFrame(
+        {
+            "source": ["=cmd|' /C calc'!A0", "+1", "-2", "@SUM(A1)", "\tx", "web", None],
+            "n": [1, -2, 3, 4, 5, 6, 7],
+        }
+    )
+    safe = safe_frame(frame)
+    assert safe["source"].tolist()[:6] == [
+        "'=cmd|' /C calc'!A0",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "web",
+    ]
+    assert pd.isna(safe["source"].iloc[6])
+    assert safe["n"].tolist() == [1, -2, 3, 4, 5, 6, 7]  # numbers stay numbers
+    assert frame["source"].iloc[0].startswith("=")  # the input is not modified
+    rep = Report(
+        as_of=date(2025, 1, 1),
+        as_of_source="given",
+        tz="Asia/Tokyo",
+        summary={},
+        sections=(Section(key="s", title="S", tables={"t": frame}),),
+    )
+    (path,) = write_tables_csv(rep, tmp_path / "tables")
+    text = path.read_text()
+    assert "\n=" not in text
+    assert ",=" not in text
+    assert "'=cmd" in text
+
+
+def test_cli_tables_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from pipelinekit.cli import main
+
+    assert (
+        main(
+            [
+                "report",
+                "--as-of",
+                "2025-06-30",
+                "--tables-dir",
+                str(tmp_path / "t"),
+                "--format",
+                "json",
+                "-o",
+                str(tmp_path / "r.json"),
+            ]
+        )
+        == 0
+    )
+    names = sorted(p.name for p in (tmp_path / "t").iterdir())
+    assert "funnel__overall.csv" in names
+    assert not [n for n in names if n.startswith(".")]

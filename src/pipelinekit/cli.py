@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
         help="labels in English (default) or Japanese; with json, adds a labels object",
     )
     report.add_argument("--output", "-o", help="write to this file (atomically) instead of stdout")
+    report.add_argument(
+        "--tables-dir",
+        help="also write every section table as CSV into this directory (formula-safe)",
+    )
     data_options(report)
 
     validate = sub.add_parser("validate", help="check a directory of tables, list every problem")
@@ -107,6 +111,8 @@ def _report(args: argparse.Namespace) -> int:
     from pipelinekit._atomic import write_text_atomic
     from pipelinekit.reporting import build_report
 
+    for option in ("output", "tables_dir"):
+        _check_outside_data(getattr(args, option), args.data_dir, option)
     dataset = _load(args)
     _print_warnings(dataset, args.errors)
     rep = build_report(dataset, as_of=args.as_of)
@@ -116,14 +122,26 @@ def _report(args: argparse.Namespace) -> int:
             f"note: as_of = {rep.as_of} ({rep.as_of_source}); pass --as-of to fix it",
             file=sys.stderr,
         )
+    if args.tables_dir:
+        from pipelinekit.reporting.export import write_tables_csv
+
+        write_tables_csv(rep, args.tables_dir)
     if args.output:
-        out = Path(args.output)
-        if args.data_dir and out.resolve().parent == Path(args.data_dir).resolve():
-            raise PipelineKitError("--output must not point into the data directory")
-        write_text_atomic(out, text)
+        write_text_atomic(Path(args.output), text)
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _check_outside_data(target: str | None, data_dir: str | None, option: str) -> None:
+    """Refuse an output path inside the data directory (it is never written into)."""
+    if not target or not data_dir:
+        return
+    out = Path(target).resolve()
+    data = Path(data_dir).resolve()
+    if out == data or out.is_relative_to(data):
+        flag = "--" + option.replace("_", "-")
+        raise PipelineKitError(f"{flag} must not point into the data directory {data_dir}")
 
 
 def _render(rep: Any, fmt: str, lang: str | None, *, terminal: bool) -> str:
