@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-EXTRAS := engines,dev
+EXTRAS := engines,dev,docs
 
-.PHONY: demo test test-engines lint typecheck unit bench docs clean
+.PHONY: demo test test-engines lint typecheck unit browser bench docs notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/pipelinekit report
 
-## Every check: lint, types (strict), unit + property + doc tests.
-test: lint typecheck unit
+## Every check: lint, types (strict), unit + property + doc tests, the docs site
+## (strict build) and the notebooks (executed top to bottom).
+test: lint typecheck unit docs notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -27,14 +28,39 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP)
-	$(BIN)/python -m pytest -q
+unit: $(STAMP) browser
+	$(BIN)/python -m pytest -q -n auto
+
+## Headless Chromium (Debian package) for the html report's browser test. Never fails:
+## without apt-get, or when the install fails, the browser test skips and says why.
+browser:
+	@if [ -x /usr/bin/chromium ]; then \
+		echo "browser: /usr/bin/chromium is installed"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "browser: apt-get not available; tests/reporting/test_browser.py will skip"; \
+	elif (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends chromium) >/dev/null 2>&1; then \
+		echo "browser: installed chromium"; \
+	else \
+		echo "browser: could not install chromium; tests/reporting/test_browser.py will skip"; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
+## The docs site (mkdocs-material), built strictly: a warning fails the build.
 docs: $(STAMP)
-	@echo "docs: not built yet"
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
+## Run every notebook top to bottom on the bundled sample (nbmake), and check that the
+## committed notebooks carry no outputs.
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=300 notebooks/
+	$(BIN)/python -c "import json, pathlib, sys; \
+		bad = [str(p) for p in sorted(pathlib.Path('notebooks').glob('*.ipynb')) \
+		if any(c.get('outputs') or c.get('execution_count') \
+		for c in json.loads(p.read_text())['cells'])]; \
+		sys.exit('notebooks with outputs (strip them): ' + ', '.join(bad) if bad else 0)"
 
 clean:
 	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache
