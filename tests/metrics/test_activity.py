@@ -593,5 +593,8 @@ def test_report_section_on_sample() -> None:
     assert {"connect_by_direction", "outbound_connect_by_hour"} <= set(section.tables)
     by_direction = section.tables["connect_by_direction"]
     assert by_direction["direction"].tolist() == ["inbound", "outbound"]
+    heatmap = section.tables.pop("outbound_connect_by_weekday_hour")
+    assert len(heatmap) <= 7 * 24
+    assert set(heatmap["weekday"]) <= set(range(1, 8))
     assert all(len(t) <= 31 for t in section.tables.values())
     assert any("Best outbound hour" in n for n in section.notes)
