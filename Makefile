@@ -22,8 +22,8 @@ demo: $(STAMP)
 test: lint typecheck unit docs notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -45,6 +45,15 @@ browser:
 		echo "browser: could not install chromium; tests/reporting/test_browser.py will skip"; \
 	fi
 
+## Engine conformance on PySpark (local[2], needs Java 17) and Dask: installs the
+## `spark` extra and Dask, then runs the tests marked `engines` (make test skips them).
+test-engines: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[spark]" "dask[dataframe]"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m engines tests/engines
+
+## Benchmarks at 100k and 1M leads (data generated into benchmarks/data, reused):
+## pipelinekit vs hand-written pandas / polars / DuckDB SQL; writes
+## benchmarks/results/latest.json. Takes about 15 minutes on 2 cores.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

@@ -3,32 +3,99 @@
 Metric functions call :func:`enter` on their input frames, compute with narwhals
 lazy expressions, and hand the result to :meth:`Session.finish`, which returns the
 caller's kind of frame (pandas in -> pandas out, polars lazy in -> polars lazy out,
-DuckDB relation in -> DuckDB relation out).
+DuckDB relation in -> DuckDB relation out, PySpark in -> PySpark out).
 
-pandas and pyarrow inputs are computed on polars when polars is installed (it is
-several times faster on the grouped, windowed work the metrics do) and converted back
-to pandas on the way out; without polars they run on pandas through narwhals.
+Engines:
+
+========================  ============================================================
+pandas, pyarrow           computed on polars when polars is installed (several times
+                          faster on the grouped, windowed work the metrics do: no
+                          ordered windows on pyarrow at all) and converted back on the
+                          way out; without polars pandas runs through narwhals itself
+polars (eager or lazy)    natively; eager in -> eager out, lazy in -> lazy out
+DuckDB relations          natively on the relations' own connection; time zones are
+                          converted with DuckDB's ``timezone()``, never the
+                          connection's ``TimeZone`` setting
+PySpark DataFrames        natively; time zones converted from the instant with
+                          ``from_utc_timestamp`` (never the session time zone);
+                          results are ``TIMESTAMP_NTZ``
+Dask and anything else    :class:`~pipelinekit.errors.UnsupportedEngineError` naming
+                          the function and the engine (Dask has no ordered windows or
+                          month truncation in narwhals, see ENGINES.md rule 9)
+========================  ============================================================
 """
 
 from __future__ import annotations
 
 import importlib.util
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import narwhals as nw
 
-from pipelinekit.errors import SchemaError, UnsupportedEngineError
+from pipelinekit.errors import ConfigError, SchemaError, UnsupportedEngineError
 
-__all__ = ["Session", "enter", "has_polars", "to_local_naive"]
+__all__ = [
+    "SUPPORTED_ENGINES",
+    "Session",
+    "check_engine",
+    "enter",
+    "has_exact_durations",
+    "has_polars",
+    "iso_weekday",
+    "python_value",
+    "to_local_naive",
+    "unpivot",
+]
 
 _EAGER_LIBRARIES = {nw.Implementation.PANDAS, nw.Implementation.PYARROW}
+
+#: Frame libraries the metric functions run on (tested by the conformance suite).
+SUPPORTED_ENGINES: dict[nw.Implementation, str] = {
+    nw.Implementation.PANDAS: "pandas",
+    nw.Implementation.POLARS: "polars",
+    nw.Implementation.PYARROW: "pyarrow",
+    nw.Implementation.DUCKDB: "DuckDB",
+    nw.Implementation.PYSPARK: "PySpark",
+}
+
+_WHY_NOT: dict[nw.Implementation, str] = {
+    nw.Implementation.DASK: (
+        "narwhals' Dask backend has no ordered window functions and no month truncation, "
+        "which the metrics need; call .compute() for a pandas frame, or use PySpark "
+        "for data that does not fit one machine"
+    ),
+}
 
 
 def has_polars() -> bool:
     """Whether polars is importable (it is an optional extra)."""
     return importlib.util.find_spec("polars") is not None
+
+
+def check_engine(implementation: nw.Implementation, *, function: str) -> None:
+    """Raise :class:`UnsupportedEngineError` unless ``implementation`` is supported.
+
+    >>> check_engine(nw.Implementation.POLARS, function="journey")
+    >>> check_engine(nw.Implementation.DASK, function="journey")
+    Traceback (most recent call last):
+    ...
+    pipelinekit.errors.UnsupportedEngineError: journey: Dask frames are not supported: ...
+    """
+    if implementation in SUPPORTED_ENGINES:
+        return
+    name = {nw.Implementation.DASK: "Dask"}.get(implementation, str(implementation))
+    why = _WHY_NOT.get(
+        implementation,
+        "it is not covered by the engine conformance suite, so results could silently differ",
+    )
+    supported = ", ".join(SUPPORTED_ENGINES.values())
+    raise UnsupportedEngineError(
+        f"{function}: {name} frames are not supported: {why}. Supported: {supported}."
+    )
 
 
 @attrs.frozen
@@ -57,13 +124,17 @@ class Session:
 
 
 def _polars_to_pandas(frame: Any) -> Any:
-    """polars -> pandas with canonical dtypes: str for strings, nullable bool and int."""
+    """polars -> pandas with canonical dtypes: str for strings, nullable bool and int.
+
+    Through Arrow: strings land directly in pandas' Arrow-backed ``str`` dtype
+    (pandas >= 3) without a round trip through Python objects.
+    """
     import pandas as pd
     import polars as pl
 
-    out = frame.to_pandas()
+    out = frame.to_arrow().to_pandas(types_mapper=_arrow_to_pandas_dtype)
     for name, dtype in frame.schema.items():
-        if dtype == pl.String:
+        if dtype == pl.String and out[name].dtype != _PANDAS_STR:
             out[name] = out[name].astype("str")
         elif dtype == pl.Boolean and out[name].dtype == object:
             out[name] = out[name].astype("boolean")
@@ -72,13 +143,38 @@ def _polars_to_pandas(frame: Any) -> Any:
     return pd.DataFrame(out)
 
 
-def enter(
-    frames: Sequence[Any], *, function: str
-) -> tuple[list[nw.LazyFrame[Any]], Session]:
+def _pandas_str_dtype() -> Any:
+    import pandas as pd
+
+    return pd.Series([], dtype="str").dtype
+
+
+_PANDAS_STR: Any = None
+
+
+def _arrow_to_pandas_dtype(arrow_type: Any) -> Any:
+    """pandas dtype for an Arrow type: ``str`` for strings when it is Arrow-backed."""
+    global _PANDAS_STR
+    import pandas as pd
+    import pyarrow as pa
+
+    if _PANDAS_STR is None:
+        _PANDAS_STR = _pandas_str_dtype()
+    if isinstance(_PANDAS_STR, pd.StringDtype) and (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+    ):
+        return _PANDAS_STR
+    return None
+
+
+def enter(frames: Sequence[Any], *, function: str) -> tuple[list[nw.LazyFrame[Any]], Session]:
     """Wrap ``frames`` as narwhals lazy frames on one working engine.
 
     ``None`` entries are not allowed; pass an empty frame of the same library instead.
-    Frames of different libraries are rejected.
+    Frames of different libraries are rejected, and so are engines the metrics do not
+    support (:class:`UnsupportedEngineError` naming ``function`` and the engine).
     """
     wrapped = []
     for frame in frames:
@@ -98,6 +194,9 @@ def enter(
             f"{function}: input frames mix libraries ({names}); convert them to one library"
         )
     impl = impls.pop()
+    check_engine(impl, function=function)
+    if impl is nw.Implementation.PYSPARK:
+        _check_spark_session(wrapped[0].to_native(), function=function)
     eager = all(isinstance(w, nw.DataFrame) for w in wrapped)
     accelerated = eager and impl in _EAGER_LIBRARIES and has_polars()
     if impl is nw.Implementation.PYARROW and not has_polars():
@@ -115,13 +214,74 @@ def enter(
     )
 
 
+_UTC_NAMES = frozenset(
+    {"UTC", "Z", "GMT", "ETC/UTC", "ETC/GMT", "UNIVERSAL", "ZULU", "ETC/UNIVERSAL", "ETC/ZULU"}
+    | {"+00:00", "-00:00", "UTC+00:00", "GMT+00:00", "UTC+0", "GMT+0", "GMT0", "ETC/GMT+0"}
+)
+
+
+def _process_is_utc() -> bool:
+    """Whether this Python process's local time is UTC (PySpark turns naive literals
+    into instants with ``time.mktime``, i.e. in the process's local zone)."""
+    import calendar
+    import time
+
+    probes = [(2025, 1, 15, 12, 0, 0, 0, 0, -1), (2025, 7, 15, 12, 0, 0, 0, 0, -1)]
+    return all(time.mktime(p) == calendar.timegm(p) for p in probes)
+
+
+def _check_spark_session(native: Any, *, function: str) -> None:
+    """PySpark applies the session time zone to truncation, extraction and literals.
+
+    pipelinekit computes on naive wall-clock time (``TIMESTAMP_NTZ``); Spark turns it
+    into instants in the session zone for ``date_trunc`` and compares naive Python
+    datetimes as instants in the process's zone. Both are the identity only in UTC,
+    so any other setting is refused rather than risk a silently shifted answer.
+    """
+    conf = native.sparkSession.conf
+    zone = str(conf.get("spark.sql.session.timeZone"))
+    if zone.upper() not in _UTC_NAMES:
+        raise UnsupportedEngineError(
+            f"{function}: PySpark session time zone is {zone!r}; pipelinekit needs "
+            "spark.sql.session.timeZone = 'UTC' (it computes on naive wall-clock time and "
+            "converts tz-aware columns to the dataset time zone itself): "
+            "spark.conf.set('spark.sql.session.timeZone', 'UTC')"
+        )
+    timestamp_type = str(conf.get("spark.sql.timestampType", "TIMESTAMP_LTZ")).upper()
+    if timestamp_type != "TIMESTAMP_NTZ" and not _process_is_utc():
+        raise UnsupportedEngineError(
+            f"{function}: this Python process's local time zone is not UTC, so PySpark "
+            "would read naive datetime literals in it; run with TZ=UTC or set "
+            "spark.sql.timestampType = 'TIMESTAMP_NTZ'"
+        )
+
+
 def _to_polars(frame: nw.DataFrame[Any]) -> nw.DataFrame[Any]:
     import polars as pl
 
     native = frame.to_native()
     if frame.implementation is nw.Implementation.PYARROW:
         return nw.from_native(pl.from_arrow(native), eager_only=True)
-    return nw.from_native(pl.from_pandas(native), eager_only=True)
+    import pyarrow as pa
+
+    try:  # through Arrow: zero-copy for Arrow-backed strings, 3x faster than from_pandas
+        table = pa.Table.from_pandas(native, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError):
+        return nw.from_native(pl.from_pandas(native), eager_only=True)
+    return nw.from_native(pl.from_arrow(table), eager_only=True)
+
+
+# --- time zones ---------------------------------------------------------------------
+
+
+def _check_tz(tz: str) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"tz must be an IANA time zone name such as 'Asia/Tokyo'; got {tz!r}"
+        ) from exc
+    return tz
 
 
 def to_local_naive(
@@ -130,22 +290,24 @@ def to_local_naive(
     """Make timestamp columns naive wall-clock time in ``tz`` (once, at entry).
 
     Naive columns are taken as already local; tz-aware columns are converted to
-    ``tz``; date columns become midnight timestamps. Absent columns are skipped.
+    ``tz`` (on DuckDB and PySpark with the engine's own SQL functions, independent
+    of the connection or session time zone); date columns become midnight
+    timestamps. Absent columns are skipped.
     """
     schema = frame.collect_schema()
-    exprs = []
+    casts: list[nw.Expr] = []
+    zoned: list[str] = []
     for name in columns:
         if name not in schema:
             continue
         dtype = schema[name]
         if isinstance(dtype, nw.Datetime):
-            if dtype.time_zone is None:
-                if dtype.time_unit != "us":
-                    exprs.append(nw.col(name).cast(nw.Datetime("us")))
-                continue
-            exprs.append(_convert_zone(frame, name, tz))
+            if dtype.time_zone is not None:
+                zoned.append(name)
+            elif dtype.time_unit != "us":
+                casts.append(nw.col(name).cast(nw.Datetime("us")))
         elif dtype == nw.Date:
-            exprs.append(nw.col(name).cast(nw.Datetime("us")))
+            casts.append(nw.col(name).cast(nw.Datetime("us")))
         elif dtype == nw.Unknown or dtype == nw.Object or dtype == nw.String:
             raise SchemaError.single(
                 table=table,
@@ -154,16 +316,143 @@ def to_local_naive(
                 message=f"expected a timestamp column, got {dtype}",
                 hint="read the data with pipelinekit.read_dataset or validate it first",
             )
-    return frame.with_columns(*exprs) if exprs else frame
+    if zoned:
+        frame = _convert_zones(frame, zoned, _check_tz(tz))
+    return frame.with_columns(*casts) if casts else frame
 
 
-def _convert_zone(frame: nw.LazyFrame[Any], name: str, tz: str) -> nw.Expr:
+def _convert_zones(frame: nw.LazyFrame[Any], names: Sequence[str], tz: str) -> nw.LazyFrame[Any]:
     impl = frame.implementation
+    if impl is nw.Implementation.DUCKDB:
+        return _convert_zones_duckdb(frame, names, tz)
+    if impl is nw.Implementation.PYSPARK:
+        return _convert_zones_spark(frame, names, tz)
     if impl in (nw.Implementation.POLARS, nw.Implementation.PANDAS, nw.Implementation.PYARROW):
-        return (
-            nw.col(name).dt.convert_time_zone(tz).dt.replace_time_zone(None).cast(nw.Datetime("us"))
+        return frame.with_columns(
+            *[
+                nw.col(n)
+                .dt.convert_time_zone(tz)
+                .dt.replace_time_zone(None)
+                .cast(nw.Datetime("us"))
+                for n in names
+            ]
         )
-    raise UnsupportedEngineError(
-        f"time-zone conversion of column {name!r} is not supported on {impl}; "
+    raise UnsupportedEngineError(  # pragma: no cover - enter() rejects other engines
+        f"time-zone conversion of columns {list(names)} is not supported on {impl}; "
         "pass naive wall-clock timestamps"
     )
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _sql_name(name: str, quote: str = '"') -> str:
+    return quote + name.replace(quote, quote + quote) + quote
+
+
+def _convert_zones_duckdb(
+    frame: nw.LazyFrame[Any], names: Sequence[str], tz: str
+) -> nw.LazyFrame[Any]:
+    """DuckDB: ``timezone(tz, timestamptz)`` is the wall clock in ``tz`` (a TIMESTAMP).
+
+    narwhals' ``convert_time_zone`` would depend on the connection's TimeZone.
+    """
+    import duckdb
+
+    relation = frame.to_native()
+    exprs = []
+    for column in relation.columns:
+        quoted = _sql_name(column)
+        if column in names:
+            sql = f"CAST(timezone({_sql_string(tz)}, {quoted}) AS TIMESTAMP)"
+            exprs.append(duckdb.SQLExpression(sql).alias(column))
+        else:
+            exprs.append(duckdb.ColumnExpression(column))
+    result: nw.LazyFrame[Any] = nw.from_native(relation.select(*exprs))
+    return result
+
+
+def _convert_zones_spark(
+    frame: nw.LazyFrame[Any], names: Sequence[str], tz: str
+) -> nw.LazyFrame[Any]:
+    """PySpark: an instant -> TIMESTAMP_NTZ wall clock in ``tz``, session-independent.
+
+    ``from_utc_timestamp(ts, tz)`` is the instant whose UTC wall clock is the ``tz``
+    wall clock of ``ts``; its epoch microseconds added to the NTZ epoch give that
+    wall clock as TIMESTAMP_NTZ. Every step is independent of
+    ``spark.sql.session.timeZone``.
+    """
+    from pyspark.sql import functions as spark_functions
+
+    native = frame.to_native()
+    zone = _sql_string(tz)
+    for column in names:
+        quoted = _sql_name(column, "`")
+        micros = f"unix_micros(from_utc_timestamp({quoted}, {zone}))"
+        sql = f"timestampadd(MICROSECOND, {micros}, TIMESTAMP_NTZ'1970-01-01 00:00:00')"
+        native = native.withColumn(column, spark_functions.expr(sql))
+    converted: nw.LazyFrame[Any] = nw.from_native(native)
+    return converted
+
+
+# --- portable building blocks --------------------------------------------------------
+
+
+def unpivot(
+    frame: nw.LazyFrame[Any],
+    *,
+    on: Sequence[str],
+    index: Sequence[str],
+    variable_name: str = "variable",
+    value_name: str = "value",
+) -> nw.LazyFrame[Any]:
+    """Wide -> long, keeping null values, on every engine.
+
+    narwhals' DuckDB ``unpivot`` runs on the default connection (relations of any
+    other connection fail) and drops null values; there a union of one select per
+    ``on`` column is used instead. The ``on`` columns must share one dtype.
+    """
+    if frame.implementation in (nw.Implementation.POLARS, nw.Implementation.PANDAS):
+        return frame.unpivot(
+            on=list(on), index=list(index), variable_name=variable_name, value_name=value_name
+        )
+    parts = [
+        frame.select(
+            *[nw.col(c) for c in index],
+            nw.lit(name).cast(nw.String).alias(variable_name),
+            nw.col(name).alias(value_name),
+        )
+        for name in on
+    ]
+    return nw.concat(parts, how="vertical")
+
+
+def has_exact_durations(implementation: nw.Implementation) -> bool:
+    """Whether ``(a - b).dt.total_microseconds()`` is exact and native on this engine.
+
+    True on polars and DuckDB (``epoch_us``): one subtraction instead of the calendar
+    arithmetic of :func:`pipelinekit.periods.epoch_microseconds`, about 60x faster.
+    PySpark has no ``total_*`` in narwhals and pandas computes it through floats.
+    """
+    return implementation in (nw.Implementation.POLARS, nw.Implementation.DUCKDB)
+
+
+def iso_weekday(expr: nw.Expr) -> nw.Expr:
+    """ISO weekday, 1 = Monday ... 7 = Sunday, on every engine.
+
+    narwhals 2.29 gives Sunday as 0 on PySpark (``(dayofweek + 6) % 7``) and 7
+    elsewhere; ``(w + 6) % 7 + 1`` maps both 0 and 7 to 7 and keeps 1..6.
+    """
+    return ((expr.dt.weekday().cast(nw.Int64) + 6) % 7) + 1
+
+
+def python_value(value: Any) -> Any:
+    """A collected scalar as plain Python: DuckDB's HUGEINT sums come back ``Decimal``.
+
+    >>> python_value(Decimal("12")), python_value(Decimal("0.5")), python_value(3)
+    (12, 0.5, 3)
+    """
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value

@@ -21,6 +21,7 @@ from typing import Literal, get_args
 
 import narwhals as nw
 
+from pipelinekit import _compat
 from pipelinekit.errors import ConfigError
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "check_country",
     "check_freq",
     "elapsed_seconds",
+    "epoch_microseconds",
     "epoch_seconds",
     "holiday_dates",
     "is_business_day",
@@ -81,14 +83,15 @@ def period_start(expr: nw.Expr, freq: Freq) -> nw.Expr:
     Weeks are ISO weeks starting on Monday.
     """
     check_freq(freq)
+    # cast: PySpark's date_trunc returns a zoned TIMESTAMP even for naive input
     if freq != "week":
-        return expr.dt.truncate(_TRUNCATE[freq])
+        return expr.dt.truncate(_TRUNCATE[freq]).cast(nw.Datetime("us"))
     day = expr.dt.truncate("1d")
-    weekday = expr.dt.weekday()  # 1 = Monday ... 7 = Sunday
+    weekday = _compat.iso_weekday(expr)  # 1 = Monday ... 7 = Sunday
     result = nw.when(weekday == 1).then(day)
     for k in range(2, 8):
         result = result.when(weekday == k).then(day - timedelta(days=k - 1))
-    return result
+    return result.cast(nw.Datetime("us"))
 
 
 # ------------------------------------------------------------------ elapsed time
@@ -115,6 +118,36 @@ def epoch_seconds(expr: nw.Expr) -> nw.Expr:
         + expr.dt.second().cast(nw.Int64)
     )
     return seconds.cast(nw.Float64) + expr.dt.microsecond().cast(nw.Float64) / 1_000_000.0
+
+
+_EPOCH = datetime(1970, 1, 1)
+
+
+def epoch_microseconds(
+    expr: nw.Expr, *, implementation: nw.Implementation | None = None
+) -> nw.Expr:
+    """Microseconds since 1970-01-01 of each naive timestamp, as an exact Int64.
+
+    On engines with exact native durations (``implementation`` polars or DuckDB) one
+    subtraction; elsewhere the calendar arithmetic of :func:`epoch_seconds` kept in
+    integers. Both are exact, so every engine gives the same whole microseconds.
+    """
+    if implementation is not None and _compat.has_exact_durations(implementation):
+        return (expr - nw.lit(_EPOCH)).dt.total_microseconds().cast(nw.Int64)
+    y = expr.dt.year().cast(nw.Int64)
+    m = expr.dt.month().cast(nw.Int64)
+    d = expr.dt.day().cast(nw.Int64)
+    a = (14 - m) // 12
+    yy = y + 4800 - a
+    mm = m + 12 * a - 3
+    julian_day = d + (153 * mm + 2) // 5 + 365 * yy + yy // 4 - yy // 100 + yy // 400 - 32045
+    seconds = (
+        (julian_day - 2_440_588) * 86_400
+        + expr.dt.hour().cast(nw.Int64) * 3_600
+        + expr.dt.minute().cast(nw.Int64) * 60
+        + expr.dt.second().cast(nw.Int64)
+    )
+    return seconds * 1_000_000 + expr.dt.microsecond().cast(nw.Int64)
 
 
 def elapsed_seconds(start: nw.Expr, end: nw.Expr) -> nw.Expr:
@@ -280,7 +313,7 @@ def next_business_day_start(expr: nw.Expr, *, country: str = DEFAULT_COUNTRY) ->
         result = (nw.when if result is None else result.when)(hit).then(
             day + timedelta(days=offset)
         )
-    weekday = day.dt.weekday()  # 1 = Monday ... 7 = Sunday
+    weekday = _compat.iso_weekday(day)  # 1 = Monday ... 7 = Sunday
     chain = nw.when if result is None else result.when
     return (
         chain(weekday == 5)
@@ -306,4 +339,4 @@ def is_business_day_expr(expr: nw.Expr, *, country: str = DEFAULT_COUNTRY) -> nw
     """
     holidays = _weekday_holidays(check_country(country))
     day = expr.dt.truncate("1d")
-    return (day.dt.weekday() <= 5) & ~day.is_in(list(holidays))
+    return (_compat.iso_weekday(day) <= 5) & ~day.is_in(list(holidays))

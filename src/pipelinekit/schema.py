@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
 from operator import attrgetter
@@ -193,14 +193,22 @@ def empty_frame(table: str | Table) -> pd.DataFrame:
     return pd.DataFrame({c.name: pd.Series([], dtype=c.pandas_dtype) for c in spec.columns})
 
 
+_AWARE = (
+    "{name}: timestamps of domain objects must be naive wall-clock time in the dataset "
+    "time zone; convert aware datetimes first"
+)
+
+
 def _column_array(col: Column, values: list[Any]) -> pd.Series[Any]:
-    if col.kind in ("timestamp", "date"):
-        for v in values:
-            if isinstance(v, datetime) and v.tzinfo is not None:
-                raise ValueError(
-                    f"{col.name}: timestamps of domain objects must be naive wall-clock "
-                    "time in the dataset time zone; convert aware datetimes first"
-                )
+    """One column of a canonical pandas frame from the attribute values of the objects.
+
+    Speed matters here (1M objects per second is the target): timestamps go through
+    pandas' C datetime parser (several times faster than ``pa.array`` on datetime
+    objects), every other kind through one ``pa.array`` call, and a column that is
+    entirely missing skips the conversion.
+    """
+    if col.kind == "timestamp":
+        return _timestamp_array(col, values)
     try:
         import pyarrow as pa
     except ImportError:  # pragma: no cover - exercised only without pyarrow
@@ -211,17 +219,31 @@ def _column_array(col: Column, values: list[Any]) -> pd.Series[Any]:
         "int": pa.int64(),
         "float": pa.float64(),
         "bool": pa.bool_(),
-        "timestamp": pa.timestamp("us"),
         "date": pa.date32(),
     }
-    array = pa.array(values, type=arrow_types[col.kind], from_pandas=True)
+    if values.count(None) == len(values):
+        array = pa.nulls(len(values), type=arrow_types[col.kind])
+    else:
+        array = pa.array(values, type=arrow_types[col.kind], from_pandas=True)
     if col.kind == "date":
-        array = array.cast(pa.timestamp("us"))
-    if col.kind in ("timestamp", "date"):
-        return pd.Series(array.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
+        stamps = array.cast(pa.timestamp("us")).to_numpy(zero_copy_only=False)
+        return pd.Series(stamps, dtype="datetime64[us]", copy=False)
     if col.kind in ("str", "enum"):
-        return pd.Series(array.to_pandas(), dtype="str")
-    return pd.Series(array.to_pandas(types_mapper=None), dtype=col.pandas_dtype)
+        return pd.Series(array.to_pandas(), dtype="str", copy=False)
+    return pd.Series(array.to_pandas(types_mapper=None), dtype=col.pandas_dtype, copy=False)
+
+
+def _timestamp_array(col: Column, values: list[Any]) -> pd.Series[Any]:
+    """Naive datetimes -> datetime64[us]; aware ones are an error (never shifted)."""
+    try:
+        index = pd.DatetimeIndex(values)
+    except (ValueError, TypeError) as exc:  # aware mixed with naive, or two offsets
+        if any(getattr(v, "tzinfo", None) is not None for v in values):
+            raise ValueError(_AWARE.format(name=col.name)) from exc
+        raise
+    if index.tz is not None:
+        raise ValueError(_AWARE.format(name=col.name))
+    return pd.Series(index.as_unit("us").to_numpy(), dtype="datetime64[us]", copy=False)
 
 
 def _column_array_numpy(col: Column, values: list[Any]) -> pd.Series[Any]:
@@ -262,10 +284,12 @@ def from_objects(objects: Iterable[Any], cls: type | None = None) -> pd.DataFram
             raise ValueError("cannot infer the table of an empty sequence; pass cls=")
         cls = type(items[0])
     spec = table_for(cls)
+    # one C-level pass per column (attrgetter over a list) beats one pass building
+    # row tuples: no per-object allocation, so the garbage collector never runs
     data = {
         col.name: _column_array(col, list(map(attrgetter(col.name), items))) for col in spec.columns
     }
-    return pd.DataFrame(data)
+    return pd.DataFrame(data, copy=False)
 
 
 def _python_value(col: Column, value: Any) -> Any:

@@ -110,7 +110,7 @@ from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import check_by, with_breakdown_columns
 from pipelinekit.errors import ConfigError
 from pipelinekit.journey import journey_frames
-from pipelinekit.periods import Freq, as_of_cutoff, check_freq, elapsed_seconds, period_start
+from pipelinekit.periods import Freq, as_of_cutoff, check_freq, epoch_microseconds, period_start
 from pipelinekit.rates import (
     ZeroDenominatorError,
     ZeroDivision,
@@ -190,6 +190,7 @@ _E = "__pk_e"
 _E_PREV = "__pk_e_prev"
 _ANCHOR = "__pk_anchor"
 _US = "__pk_us"
+_ANCHOR_PERIOD = "__pk_anchor_period"
 _ID = "__pk_id"
 #: Measures summed per (group, stage); every piece of the long frame carries all of them.
 _MEASURES = (
@@ -454,41 +455,41 @@ def _funnel(
         journey, opts.by, accounts=accounts, opportunities=opportunities
     )
     wide = _reach(journey, columns, opts)
+    if opts.freq is not None:  # the anchor's period once per lead, not once per stage
+        wide = wide.with_columns(period_start(nw.col("__pk_e0"), opts.freq).alias(_ANCHOR_PERIOD))
     long = _long(wide, len(columns), opts.by)
     period = opts.freq is not None
     keys = [*opts.by, *(["period"] if period else []), "mature"]
     if opts.view == "cohort":
-        pieces = [
-            _piece(
-                long,
-                opts,
-                key_time=_ANCHOR,
-                measures={
-                    "count": nw.col(_R),
-                    "step_numerator": nw.col(_R),
-                    "step_denominator": nw.col(_R_PREV),
-                    "overall_numerator": nw.col(_R),
-                    "overall_denominator": nw.lit(1),
-                },
-                quantiles=True,
-            )
-        ]
+        pieces = _piece(
+            long,
+            opts,
+            key_time=_ANCHOR,
+            measures={
+                "count": nw.col(_R),
+                "step_numerator": nw.col(_R),
+                "step_denominator": nw.col(_R_PREV),
+                "overall_numerator": nw.col(_R),
+                "overall_denominator": nw.lit(1),
+            },
+            quantiles=True,
+        )
     else:
         pieces = [
-            _piece(
+            *_piece(
                 long.filter(nw.col(_R) == 1),
                 opts,
                 key_time=_E,
                 measures={"count": nw.lit(1)},
             ),
-            _piece(
+            *_piece(
                 long.filter(nw.col(_R_PREV) == 1),
                 opts,
                 key_time=_E_PREV,
                 measures={"step_numerator": nw.col(_R), "step_denominator": nw.lit(1)},
                 quantiles=True,
             ),
-            _piece(
+            *_piece(
                 long,
                 opts,
                 key_time=_ANCHOR,
@@ -558,8 +559,16 @@ def _reach(journey: nw.LazyFrame[Any], columns: Sequence[str], opts: _Options) -
                 for k in range(1, n)
             ]
         )
+    # whole microseconds since the epoch, exact integers computed once per lead and
+    # stage, so ranks and interpolation agree on every engine
     return frame.filter(~nw.col(e[0]).is_null()).select(
-        nw.col(_ID), *[nw.col(b) for b in opts.by], *[nw.col(c).cast(nw.Datetime("us")) for c in e]
+        nw.col(_ID),
+        *[nw.col(b) for b in opts.by],
+        *[nw.col(c).cast(nw.Datetime("us")) for c in e],
+        *[
+            epoch_microseconds(nw.col(c), implementation=journey.implementation).alias(f"__pk_u{k}")
+            for k, c in enumerate(e)
+        ],
     )
 
 
@@ -570,6 +579,8 @@ def _long(wide: nw.LazyFrame[Any], n: int, by: Sequence[str]) -> nw.LazyFrame[An
     keeps the query small for every engine.
     """
     e = [f"__pk_e{k}" for k in range(n)]
+    u = [f"__pk_u{k}" for k in range(n)]
+    names = wide.collect_schema().names()
     parts = [
         wide.select(
             nw.col(_ID),
@@ -578,16 +589,14 @@ def _long(wide: nw.LazyFrame[Any], n: int, by: Sequence[str]) -> nw.LazyFrame[An
             nw.col(e[k]).alias(_E),
             nw.col(e[max(k - 1, 0)]).alias(_E_PREV),
             nw.col(e[0]).alias(_ANCHOR),
+            *([nw.col(_ANCHOR_PERIOD)] if _ANCHOR_PERIOD in names else []),
+            flag(~nw.col(e[k]).is_null()).alias(_R),
+            flag(~nw.col(e[max(k - 1, 0)]).is_null()).alias(_R_PREV),
+            (nw.col(u[k]) - nw.col(u[k - 1]) if k else nw.lit(None)).cast(nw.Int64).alias(_US),
         )
         for k in range(n)
     ]
-    # whole microseconds: exact integers, so ranks and interpolation agree on every engine
-    micros = (elapsed_seconds(nw.col(_E_PREV), nw.col(_E)) * 1_000_000.0).round(0)
-    return nw.concat(parts, how="vertical").with_columns(
-        flag(~nw.col(_E).is_null()).alias(_R),
-        flag(~nw.col(_E_PREV).is_null()).alias(_R_PREV),
-        nw.when(nw.col(_K) > 0).then(micros).cast(nw.Int64).alias(_US),
-    )
+    return nw.concat(parts, how="vertical")
 
 
 def _period_floor(moment: datetime, freq: Freq) -> datetime:
@@ -622,21 +631,42 @@ def _piece(
     key_time: str,
     measures: Mapping[str, nw.Expr],
     quantiles: bool = False,
-) -> nw.LazyFrame[Any]:
-    """Rows of ``long`` keyed by the period of ``key_time``, with every measure column."""
+) -> list[nw.LazyFrame[Any]]:
+    """Rows of ``long`` keyed by the period of ``key_time``, with every measure column
+    (and, with ``quantiles``, a second piece carrying the order statistics)."""
     keyed = long
     if opts.freq is not None:
-        keyed = keyed.with_columns(period_start(nw.col(key_time), opts.freq).alias("period"))
+        precomputed = key_time == _ANCHOR and _ANCHOR_PERIOD in long.collect_schema().names()
+        period = (
+            nw.col(_ANCHOR_PERIOD) if precomputed else period_start(nw.col(key_time), opts.freq)
+        )
+        keyed = keyed.with_columns(period.alias("period"))
     keyed = keyed.with_columns(_mature(opts).alias("mature"))
     keys = [*opts.by, *(["period"] if opts.freq else []), "mature"]
-    if quantiles:
-        keyed = with_rank_columns(keyed, [*keys, _K])
-    return keyed.select(
+    main = keyed.select(
         *[nw.col(k) for k in keys],
         nw.col(_K),
         *[measures.get(m, nw.lit(0)).cast(nw.Int64).alias(m) for m in _MEASURES],
-        *_quantile_columns(present=quantiles),
+        *_quantile_columns(present=False),
     )
+    if not quantiles:
+        return [main]
+    # the order statistics come from the converted rows only: ranking them alone (not
+    # every entrant of every stage) is several times cheaper and gives the same ranks
+    converted = keyed.filter((nw.col(_R) == 1) & ~nw.col(_US).is_null())
+    helpers = [f"{q}_{side}" for q in QUANTILES for side in ("lo", "hi")]
+    ranked = (
+        with_rank_columns(converted, [*keys, _K])
+        # only the rows at a needed rank carry a value: at most six per group and stage
+        .filter(nw.any_horizontal(*[~nw.col(h).is_null() for h in helpers], ignore_nulls=True))
+        .select(
+            *[nw.col(k) for k in keys],
+            nw.col(_K),
+            *[nw.lit(0).cast(nw.Int64).alias(m) for m in _MEASURES],
+            *_quantile_columns(present=True),
+        )
+    )
+    return [main, ranked]
 
 
 def with_rank_columns(frame: nw.LazyFrame[Any], partition: Sequence[str]) -> nw.LazyFrame[Any]:
