@@ -211,6 +211,69 @@ def print_table(results: dict[str, Any], sizes: list[str], summary: dict[str, An
             print(f"  {kpi:12s}" + "  ".join(f"{e} {v:.2f}" for e, v in pk.items()))
 
 
+def markdown(record: dict[str, Any]) -> str:
+    """The measured tables as Markdown (for docs/performance.md and the README)."""
+    results, summary = record["results"], record["summary"]
+    sizes = [s for s in SIZES if s in results]
+    lines = [
+        "| KPI | leads | pipelinekit pandas | pipelinekit polars | pipelinekit DuckDB "
+        "| hand pandas | hand polars | hand DuckDB SQL | polars ratio | DuckDB ratio "
+        "| pandas speed-up | peak / input |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    cols = [f"{i}/{e}" for i in ("pipelinekit", "hand") for e in ENGINES]
+    for kpi in KPIS:
+        for size in sizes:
+            r = results[size].get(kpi)
+            if not r:
+                continue
+            s = summary[size][kpi]
+            peak = max(s["memory_ratio"].values())
+            times = " | ".join(f"{r[c]['seconds']:.2f} s" for c in cols)
+            lines.append(
+                f"| {kpi} | {size} | {times} | {s['polars_ratio']:.2f} | "
+                f"{s['duckdb_ratio']:.2f} | {s['pandas_speedup']:.1f}x | {peak:.1f}x |"
+            )
+    lines += [
+        "",
+        "| full report (read + validate + report) | leads | seconds | peak memory | peak / input |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for size in sizes:
+        for name, v in results[size].get("report", {}).items():
+            lines.append(
+                f"| {name.split('/')[1]} | {size} | {v['seconds']:.1f} s | "
+                f"{v['peak_bytes'] / 2**30:.2f} GiB | {v['peak_bytes'] / v['input_bytes']:.1f}x |"
+            )
+    lines += ["", "| objects -> frame | leads | objects | seconds |", "|---|---|---:|---:|"]
+    for size in sizes:
+        for name, v in results[size].get("objects", {}).items():
+            what = name.split("/")[1]
+            lines.append(f"| {what} | {size} | {v['rows']:,} | {v['seconds']:.2f} s |")
+    exps = summary.get("scaling_exponent")
+    if exps:
+        lines += [
+            "",
+            f"| scaling exponent {exps['from']} -> {exps['to']} | pandas | polars | DuckDB |",
+            "|---|---:|---:|---:|",
+        ]
+        for kpi, by in exps["by_kpi"].items():
+            vals = " | ".join(f"{by.get(f'pipelinekit/{e}', math.nan):.2f}" for e in ENGINES)
+            lines.append(f"| {kpi} | {vals} |")
+    machine = record["machine"]
+    lines += [
+        "",
+        f"Measured {record['created']} on {machine['cpus']} CPUs ({machine['platform']}), "
+        f"load average before {_loads(machine['load_average_before'])}, "
+        f"after {_loads(machine['load_average_after'])}.",
+    ]
+    return "\n".join(lines)
+
+
+def _loads(values: list[float]) -> str:
+    return " / ".join(f"{v:.2f}" for v in values)
+
+
 def _load() -> list[float]:
     return list(os.getloadavg())
 
@@ -222,7 +285,13 @@ def main() -> None:
     parser.add_argument("--only", default="")
     parser.add_argument("--no-objects", action="store_true")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    parser.add_argument(
+        "--markdown", action="store_true", help="print the tables of --output as Markdown"
+    )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(json.loads(args.output.read_text())))
+        return
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     only = {s.strip() for s in args.only.split(",") if s.strip()}
     wanted = [k for k in ("report", *KPIS) if not only or k in only]

@@ -73,10 +73,22 @@ def _check(name: str, engine: str, data: EngineDataset) -> None:
         assert_same_result(got, want, label=label)
 
 
-@pytest.mark.parametrize("engine", DEFAULT_ENGINES)
-@pytest.mark.parametrize("name", list(REGISTRY))
+#: pandas, polars eager and pyarrow inputs run on polars after one conversion, so
+#: they share polars-lazy's code path except at entry and exit: the edge cases suffice
+#: there, and the full report (the summary plus every section, each tested on its
+#: own) runs on the engines with their own code path only.
+_EDGE_ONLY = {"polars", "pyarrow"}
+_CASES = [
+    (name, engine)
+    for name in REGISTRY
+    for engine in DEFAULT_ENGINES
+    if not (name == "reporting.build_report" and engine in _EDGE_ONLY)
+]
+
+
+@pytest.mark.parametrize(("name", "engine"), _CASES)
 def test_same_result_on_every_engine(name: str, engine: str) -> None:
-    for which in ("edge", "sample"):
+    for which in ("edge",) if engine in _EDGE_ONLY else ("edge", "sample"):
         _check(name, engine, dataset(which))
 
 

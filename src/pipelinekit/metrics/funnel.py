@@ -951,7 +951,8 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
 
     natives = [dataset.table(n) for n in ("leads", "activities", "opportunities")]
     (leads, acts, opps), session = engine.enter(natives, function="funnel.report_section")
-    journey = journey_frames(leads, acts, opps, as_of=as_of, tz=dataset.tz)
+    # computed once: every table below is built from it
+    journey = session.cache(journey_frames(leads, acts, opps, as_of=as_of, tz=dataset.tz))
     shown = [
         "stage",
         "count",

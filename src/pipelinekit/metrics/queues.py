@@ -157,8 +157,11 @@ def _enter(
 
 def _last_touch(leads: nw.LazyFrame[Any], acts: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     """``leads`` plus ``last_touch_at``, ``touch_count`` and ``connect_count``."""
+    # only the activities of these leads (a queue's leads are a small share of all):
+    # a semi-join is much cheaper than grouping every activity
     per_lead = (
         acts.filter(~nw.col("lead_id").is_null())
+        .join(leads.select("lead_id"), on="lead_id", how="semi")
         .with_columns(
             when_flag(touch(), nw.col("occurred_at")).alias("last_touch_at"),
             flag(touch()).alias("touch_count"),
@@ -430,7 +433,11 @@ _LAST_ACTIVITY = ("channel", "direction", "outcome")
 
 
 def _do_not_pursue_review(inputs: _Inputs) -> nw.LazyFrame[Any]:
-    acts = _one(inputs.activities.filter(~nw.col("lead_id").is_null()))
+    # rank only the reviewed leads' activities (the ordered window sorts its input)
+    own = inputs.activities.filter(~nw.col("lead_id").is_null()).join(
+        inputs.leads.select("lead_id"), on="lead_id", how="semi"
+    )
+    acts = _one(own)
     acts = acts.with_columns(
         nw.col("_one")
         .cum_sum()
@@ -680,12 +687,14 @@ def recycle_reasons(
 
 def _hot_leads(inputs: _Inputs, page_views: int, lookback_days: int) -> nw.LazyFrame[Any]:
     since = inputs.cutoff - timedelta(days=lookback_days)
-    leads = _last_touch(inputs.leads, inputs.activities)
     web = inputs.activities.filter(
         ~nw.col("lead_id").is_null()
         & (nw.col("channel") == "web").fill_null(value=False)
         & (nw.col("occurred_at") >= since)
     ).select("lead_id", "activity_id", "occurred_at", "outcome")
+    # only leads with a recent web signal can be hot: their last touch is all we need
+    candidates = inputs.leads.join(web.select("lead_id"), on="lead_id", how="semi")
+    leads = _last_touch(candidates, inputs.activities)
     fresh = web.join(leads.select("lead_id", "last_touch_at"), on="lead_id", how="inner").filter(
         nw.col("last_touch_at").is_null() | (nw.col("occurred_at") > nw.col("last_touch_at"))
     )
@@ -927,11 +936,13 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
 
     leads, acts = dataset.table("leads"), dataset.table("activities")
     opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    totals = _to_pandas(queue_counts(leads, acts, by=(), **opts))
+    per_owner = _to_pandas(queue_counts(leads, acts, **opts))
+    # the totals are the per-owner counts summed (every lead has one owner or none):
+    # one pass over the six queues instead of two
+    totals = per_owner.groupby("queue", sort=False, as_index=False)["lead_count"].sum()
     sizes = dict(zip(totals["queue"], totals["lead_count"], strict=True))
     counts = totals.set_index("queue").reindex(list(QUEUES), fill_value=0).reset_index()
     tables: dict[str, Any] = {"counts": counts}
-    per_owner = _to_pandas(queue_counts(leads, acts, **opts))
     wide = per_owner.assign(owner_id=per_owner["owner_id"].fillna("(none)")).pivot_table(
         index="owner_id", columns="queue", values="lead_count", aggfunc="sum", fill_value=0
     )
