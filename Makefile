@@ -49,7 +49,7 @@ browser:
 ## `spark` extra and Dask, then runs the tests marked `engines` (make test skips them).
 test-engines: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[spark]" "dask[dataframe]"
-	$(BIN)/python -m pytest -q -p no:cacheprovider -m engines tests/engines
+	$(BIN)/python -m pytest -q -p no:cacheprovider -m engines --timeout=900 --durations=20 tests/engines
 
 ## Benchmarks at 100k and 1M leads (data generated into benchmarks/data, reused):
 ## pipelinekit vs hand-written pandas / polars / DuckDB SQL; writes

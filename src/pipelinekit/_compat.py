@@ -45,6 +45,7 @@ __all__ = [
     "cache",
     "check_engine",
     "enter",
+    "fan_out",
     "has_exact_durations",
     "has_polars",
     "iso_weekday",
@@ -459,6 +460,26 @@ def cache(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         )
         return checkpointed
     return frame.collect().lazy()
+
+
+def fan_out(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Mark ``frame`` as the common input of several branches of one query.
+
+    polars, pandas, pyarrow and DuckDB: unchanged (their planners share the input).
+    PySpark: ``localCheckpoint()``, computed now. A Spark plan is a tree, so every
+    branch (a union of per-stage selects, a rank piece beside a count piece) carries
+    its own copy of the input's whole plan, and Spark re-analyses the tree on every
+    step: the funnel's plan reached a million characters and minutes of planning on
+    a few hundred rows (the driver then ran out of memory). Cutting the lineage at
+    the fan-out keeps the plan small; the price is that the input is computed when
+    the function is called, not at the caller's action.
+    """
+    if frame.implementation is nw.Implementation.PYSPARK:
+        checkpointed: nw.LazyFrame[Any] = nw.from_native(
+            frame.to_native().localCheckpoint(eager=True)
+        )
+        return checkpointed
+    return frame
 
 
 def has_exact_durations(implementation: nw.Implementation) -> bool:

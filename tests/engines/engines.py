@@ -58,7 +58,7 @@ def spark_session() -> Any:
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-            .config("spark.driver.memory", "2g")
+            .config("spark.driver.memory", "4g")
             .getOrCreate()
         )
         _SPARK.sparkContext.setLogLevel("ERROR")

@@ -545,7 +545,8 @@ def test_polars_eager_and_lazy_agree_with_pandas(name: str) -> None:
 
 def to_duckdb(data: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """The tables as DuckDB relations on one in-memory connection."""
-    duckdb = pytest.importorskip("duckdb")
+    import duckdb
+
     con = duckdb.connect()
     return {k: con.from_arrow(pl.from_pandas(v).to_arrow()) for k, v in data.items()}
 

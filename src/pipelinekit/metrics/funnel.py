@@ -457,7 +457,7 @@ def _funnel(
     wide = _reach(journey, columns, opts)
     if opts.freq is not None:  # the anchor's period once per lead, not once per stage
         wide = wide.with_columns(period_start(nw.col("__pk_e0"), opts.freq).alias(_ANCHOR_PERIOD))
-    long = _long(wide, len(columns), opts.by)
+    long = engine.fan_out(_long(engine.fan_out(wide), len(columns), opts.by))
     period = opts.freq is not None
     keys = [*opts.by, *(["period"] if period else []), "mature"]
     if opts.view == "cohort":
