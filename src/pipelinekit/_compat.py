@@ -29,7 +29,7 @@ Dask and anything else    :class:`~pipelinekit.errors.UnsupportedEngineError` na
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -52,6 +52,7 @@ __all__ = [
     "python_value",
     "to_local_naive",
     "unpivot",
+    "working_tables",
 ]
 
 _EAGER_LIBRARIES = {nw.Implementation.PANDAS, nw.Implementation.PYARROW}
@@ -480,6 +481,35 @@ def fan_out(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
         )
         return checkpointed
     return frame
+
+
+def working_tables(tables: Mapping[str, Any]) -> dict[str, Any]:
+    """Tables read many times by one job, converted once to the fastest engine.
+
+    The report runs dozens of queries over the same tables. pandas and pyarrow tables
+    would be converted to polars by every one of them (the metric functions compute
+    on polars), and DuckDB relations would be recomputed by every one: all three are
+    converted to polars once here (when polars is installed). polars frames and
+    PySpark DataFrames (which may not fit in one machine) are returned as they are;
+    so are all tables when they mix libraries (the functions then raise).
+
+    >>> import pandas as pd
+    >>> out = working_tables({"leads": pd.DataFrame({"lead_id": ["L1"]}), "reps": None})
+    >>> type(out["leads"]).__module__.split(".")[0], out["reps"]
+    ('polars', None)
+    """
+    present = {name: nw.from_native(t) for name, t in tables.items() if t is not None}
+    impls = {w.implementation for w in present.values()}
+    convertible = {*_EAGER_LIBRARIES, nw.Implementation.DUCKDB}
+    if len(impls) != 1 or not impls <= convertible or not has_polars():
+        return dict(tables)
+    out: dict[str, Any] = dict(tables)
+    for name, wrapped in present.items():
+        if isinstance(wrapped, nw.DataFrame):
+            out[name] = _to_polars(wrapped).to_native()
+        else:
+            out[name] = wrapped.collect(backend=nw.Implementation.POLARS).to_native()
+    return out
 
 
 def has_exact_durations(implementation: nw.Implementation) -> bool:

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
+import attrs
 import narwhals as nw
 
-from pipelinekit.dataset import Dataset
+from pipelinekit import _compat as engine
+from pipelinekit.dataset import TABLE_NAMES, Dataset
 from pipelinekit.metrics.abm import report_section as abm_section
 from pipelinekit.metrics.activity import report_section as activity_section
 from pipelinekit.metrics.allocation import report_section as allocation_section
@@ -105,6 +107,8 @@ def build_report(
         day = parse_as_of(as_of)
         source = "given"
     builders = SECTION_BUILDERS if sections is None else sections
+    # pandas, pyarrow and DuckDB tables are converted to polars once for all sections
+    dataset = attrs.evolve(dataset, **engine.working_tables(_given_tables(dataset)))
     return Report(
         as_of=day,
         as_of_source=source,
@@ -113,3 +117,8 @@ def build_report(
         sections=tuple(b(dataset, day) for b in builders),
         warnings=tuple(p.message for p in dataset.warnings),
     )
+
+
+def _given_tables(dataset: Dataset) -> dict[str, Any]:
+    """The tables the dataset was given (absent ones stay ``None``)."""
+    return {name: getattr(dataset, name) for name in TABLE_NAMES}
