@@ -66,7 +66,7 @@ from pipelinekit.metrics.funnel import (
     Mode,
     _check_choice,
     aggregate_stages,
-    bottleneck,
+    bottleneck_frames,
     finish_stage_table,
     raise_on_zero,
 )
@@ -405,4 +405,7 @@ def stage_bottleneck(
      from_stage        stage  numerator  denominator
     0   proposal  opportunity          1            3
     """
-    return bottleneck(stage_table, by=by, confidence=confidence)
+    names = check_by(by)
+    conf = check_confidence(confidence)
+    (lf,), session = _compat.enter([stage_table], function="stage_bottleneck")
+    return session.finish(bottleneck_frames(lf, by=names, confidence=conf))  # type: ignore[no-any-return]
