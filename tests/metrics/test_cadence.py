@@ -405,3 +405,22 @@ def test_report_section_on_sample() -> None:
     by_owner = section.tables["by_owner"]
     assert by_owner["lead_count"].sum() == section.tables["overall"]["lead_count"].iloc[0]
     assert len(section.tables["by_month"]) == 12
+
+
+def test_report_section_tables_equal_the_public_calls() -> None:
+    # the section computes the per-lead statuses once and aggregates them three ways;
+    # each table must be exactly what the public function returns for that breakdown
+    ds = Dataset(**generate_sample(leads=400, seed=5))
+    day = date(2025, 12, 31)
+    section = report_section(ds, day)
+    opts: dict[str, Any] = {"as_of": day, "tz": ds.tz}
+    expected = {
+        "overall": cadence_summary(ds.leads, ds.activities, by=(), **opts),
+        "by_owner": cadence_summary(ds.leads, ds.activities, **opts),
+        "by_month": cadence_summary(ds.leads, ds.activities, by=(), freq="month", **opts),
+        "early_follow_up_by_owner": early_follow_up(ds.leads, ds.activities, **opts),
+    }
+    for name, want in expected.items():
+        pd.testing.assert_frame_equal(
+            section.tables[name].reset_index(drop=True), want.reset_index(drop=True)
+        )

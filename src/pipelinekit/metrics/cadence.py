@@ -82,6 +82,9 @@ STATUSES = ("compliant", "short", "in_progress", "connected")
 
 _WINDOW_COUNTS = ("calls", "mails", "meetings", "touches", "connects")
 
+#: The default breakdown of :func:`cadence_summary`.
+_BY = ("owner_id",)
+
 
 def _whole(minimum: int) -> Any:
     def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
@@ -428,11 +431,35 @@ def _summary(
     cutoff = _cutoff(parse_as_of(as_of))
     assert cutoff is not None
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
+    table = _lead_compliance(lf_leads, lf_acts, cadence, cutoff=cutoff, tz=tz, keys=keys)
+    return _summarise(session, table, keys, period_freq, zero_division)
+
+
+def _lead_compliance(
+    leads: nw.LazyFrame[Any],
+    activities: nw.LazyFrame[Any],
+    cadence: Cadence,
+    *,
+    cutoff: datetime,
+    tz: str,
+    keys: Sequence[str],
+) -> nw.LazyFrame[Any]:
+    """Every lead created by ``cutoff`` with its cadence status (``keys`` checked)."""
     required = ("action_status",) if cadence.excluded_statuses else ()
-    lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, required=required)
+    lead_frame = _leads(leads, cutoff=cutoff, tz=tz, required=required)
     _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
-    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
-    table = _compliance(lead_frame, acts, cadence, cutoff)
+    acts = _activities(activities, cutoff=cutoff, tz=tz)
+    return _compliance(lead_frame, acts, cadence, cutoff)
+
+
+def _summarise(
+    session: engine.Session,
+    table: nw.LazyFrame[Any],
+    keys: Sequence[str],
+    period_freq: Freq | None,
+    zero_division: ZeroDivision,
+) -> Any:
+    """Per-lead statuses -> counts and the compliance rate per ``keys`` (and period)."""
     table, group = _with_period(table, "created_at", keys, period_freq)
     status = nw.col("status")
     table = _one(table).with_columns(
@@ -652,14 +679,21 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     from pipelinekit.reporting.model import Chart, Section
 
     leads, acts = dataset.table("leads"), dataset.table("activities")
-    opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    tables = {
-        "overall": cadence_summary(leads, acts, by=(), **opts),
-        "by_owner": cadence_summary(leads, acts, **opts),
-        "by_month": cadence_summary(leads, acts, by=(), freq="month", **opts),
-        "early_follow_up_by_owner": early_follow_up(leads, acts, **opts),
-    }
     cadence = Cadence()
+    cutoff = _cutoff(as_of)
+    assert cutoff is not None
+    (lf_leads, lf_acts), session = engine.enter([leads, acts], function="cadence.report_section")
+    # the per-lead statuses are computed once; the three summaries aggregate them
+    # (each equals the cadence_summary call with the same by / freq)
+    per_lead = session.cache(
+        _lead_compliance(lf_leads, lf_acts, cadence, cutoff=cutoff, tz=dataset.tz, keys=_BY)
+    )
+    tables = {
+        "overall": _summarise(session, per_lead, (), None, "nan"),
+        "by_owner": _summarise(session, per_lead, _BY, None, "nan"),
+        "by_month": _summarise(session, per_lead, (), "month", "nan"),
+        "early_follow_up_by_owner": early_follow_up(leads, acts, as_of=as_of, tz=dataset.tz),
+    }
     notes = (
         f"Cadence {cadence.label}: window [created_at, created_at + "
         f"{cadence.window_days} days), end excluded; eligible = window ended by the end of "
