@@ -587,6 +587,34 @@ def test_report_section_on_the_tiny_dataset() -> None:
         assert isinstance(frame, pd.DataFrame)
 
 
+def test_report_section_tables_equal_the_public_calls() -> None:
+    # the section prepares the tables once and computes five tables from them; each
+    # must be exactly what the public function returns
+    from pipelinekit import Dataset
+    from pipelinekit.sample import generate_sample
+
+    ds = Dataset(**generate_sample(leads=400, seed=3))
+    day = date(2025, 12, 31)
+    section = report_section(ds, day)
+    four = (ds.accounts, ds.leads, ds.activities, ds.opportunities)
+    opts = {"as_of": day, "tz": ds.tz}
+    pd.testing.assert_frame_equal(section.tables["targets"], abm_summary(*four, **opts))
+    nurturing = nurturing_kpis(*four, **opts)
+    pd.testing.assert_frame_equal(section.tables["nurturing"], nurturing)
+    panel = target_account_panel(*four, **opts)
+    top = section.tables["accounts"]
+    assert len(top) == min(20, len(panel))
+    got = top.set_index("account_id").sort_index()
+    want = panel.set_index("account_id").loc[got.index]
+    pd.testing.assert_frame_equal(got, want)
+    bdr = bdr_kpis(*four, freq="month", **opts).tail(12).reset_index(drop=True)
+    shown = section.tables["bdr"]
+    assert shown[list(bdr.columns[1:])].equals(bdr[list(bdr.columns[1:])])
+    monthly = abm_summary(*four, freq="month", **opts)
+    leads_per_month = monthly[monthly["metric"] == "leads"].tail(len(section.tables["monthly"]))
+    assert section.tables["monthly"].iloc[:, 1].tolist() == leads_per_month["numerator"].tolist()
+
+
 def test_report_section_without_data() -> None:
     from pipelinekit import Dataset
     from pipelinekit.schema import empty_frame

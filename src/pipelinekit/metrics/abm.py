@@ -534,6 +534,18 @@ def abm_summary(
         tz=tz,
         by_tier=by_tier,
     )
+    result = _abm_summary(targets, tables, session, freq, by_tier, zero_division)
+    return session.finish(result)  # type: ignore[no-any-return]
+
+
+def _abm_summary(
+    targets: LazyFrame,
+    tables: _Tables,
+    session: engine.Session,
+    freq: Freq | None,
+    by_tier: bool,
+    zero_division: ZeroDivision,
+) -> LazyFrame:
     keys = _period_keys(freq)
     events = _with_period(_events(tables), "at", freq).join(
         targets.select("account_id", "_tier"), on="account_id", how="left"
@@ -580,7 +592,7 @@ def abm_summary(
         .drop("_order")
     )
     _check_raise(result, zero_division, "abm_summary")
-    return session.finish(result)  # type: ignore[no-any-return]
+    return result
 
 
 # ------------------------------------------------------- target_account_panel
@@ -651,6 +663,10 @@ def target_account_panel(
         tz=tz,
         by_tier=True,
     )
+    return session.finish(_target_account_panel(targets, tables))  # type: ignore[no-any-return]
+
+
+def _target_account_panel(targets: LazyFrame, tables: _Tables) -> LazyFrame:
     per_account = _widen(_tag_targets(_events(tables), targets), ["account_id"], _PANEL_COLUMNS)
     counts = [c for c in _PANEL_COLUMNS.values() if c != "won_amount"]
     result = (
@@ -664,7 +680,7 @@ def target_account_panel(
         )
         .sort("account_id", nulls_last=True)
     )
-    return session.finish(result)  # type: ignore[no-any-return]
+    return result
 
 
 # ------------------------------------------------------------------- bdr_kpis
@@ -744,6 +760,16 @@ def bdr_kpis(
         tz=tz,
         by_tier=False,
     )
+    return session.finish(_bdr_kpis(targets, tables, session, by_owner, freq))  # type: ignore[no-any-return]
+
+
+def _bdr_kpis(
+    targets: LazyFrame,
+    tables: _Tables,
+    session: engine.Session,
+    by_owner: bool,
+    freq: Freq | None,
+) -> LazyFrame:
     acts, opps = tables.activities, tables.opportunities
     owner = nw.col("owner_id").cast(nw.String()).fill_null(_NULL_KEY).alias("_owner")
     lead_owner = nw.col("_lead_owner").cast(nw.String()).fill_null(_NULL_KEY).alias("_owner")
@@ -780,8 +806,7 @@ def bdr_kpis(
     result = _widen(combined, keys, _BDR_COLUMNS).select(
         *out_keys, *[nw.col(c).fill_null(0.0).cast(_INT) for c in _BDR_COLUMNS.values()]
     )
-    result = _sorted(result, [*(["owner_id"] if by_owner else []), *_period_keys(freq)])
-    return session.finish(result)  # type: ignore[no-any-return]
+    return _sorted(result, [*(["owner_id"] if by_owner else []), *_period_keys(freq)])
 
 
 # -------------------------------------------------------------- nurturing_kpis
@@ -860,6 +885,18 @@ def nurturing_kpis(
         tz=tz,
         by_tier=by_tier,
     )
+    result = _nurturing_kpis(targets, tables, session, freq, by_tier, zero_division)
+    return session.finish(result)  # type: ignore[no-any-return]
+
+
+def _nurturing_kpis(
+    targets: LazyFrame,
+    tables: _Tables,
+    session: engine.Session,
+    freq: Freq | None,
+    by_tier: bool,
+    zero_division: ZeroDivision,
+) -> LazyFrame:
     keys = _period_keys(freq)
     lead_rows = _with_period(
         journey_frames(tables.leads, tables.activities, tables.opportunities), "created_at", freq
@@ -921,7 +958,7 @@ def nurturing_kpis(
         .drop("_order")
     )
     _check_raise(result, zero_division, "nurturing_kpis")
-    return session.finish(result)  # type: ignore[no-any-return]
+    return result
 
 
 # ------------------------------------------------------------ abm_before_after
@@ -1128,14 +1165,29 @@ def report_section(dataset: Dataset, as_of: date) -> Section:
     names = ("accounts", "leads", "activities", "opportunities")
     accounts, leads, activities, opportunities = (dataset.table(n) for n in names)
     common: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    tables = (accounts, leads, activities, opportunities)
 
-    targets = _to_pandas(abm_summary(*tables, **common))
-    monthly = _to_pandas(abm_summary(*tables, freq="month", **common))
+    # the tables are prepared (time zones, as-of cut, accounts resolved through the
+    # leads) and computed once for the five tables below; each equals the public call
+    (lf_accounts, *natives), session = engine.enter(
+        [accounts, leads, activities, opportunities], function="abm.report_section"
+    )
+    prepared = _prepare(*natives, cutoff=as_of_cutoff(as_of), tz=dataset.tz)
+    prepared = _Tables(
+        leads=session.cache(prepared.leads),
+        activities=session.cache(prepared.activities),
+        opportunities=session.cache(prepared.opportunities),
+    )
+    all_targets = _targets(lf_accounts, by_tier=False)
+
+    def table(frame: LazyFrame) -> pd.DataFrame:
+        return _to_pandas(session.finish(frame))
+
+    targets = table(_abm_summary(all_targets, prepared, session, None, False, "nan"))
+    monthly = table(_abm_summary(all_targets, prepared, session, "month", False, "nan"))
     month_table = _month_label(_monthly_panel(monthly))
-    bdr = _month_label(_to_pandas(bdr_kpis(*tables, freq="month", **common)).tail(12))
-    nurturing = _to_pandas(nurturing_kpis(*tables, **common))
-    panel = _to_pandas(target_account_panel(*tables, **common))
+    bdr = _month_label(table(_bdr_kpis(all_targets, prepared, session, False, "month")).tail(12))
+    nurturing = table(_nurturing_kpis(all_targets, prepared, session, None, False, "nan"))
+    panel = table(_target_account_panel(_targets(lf_accounts, by_tier=True), prepared))
     n_targets = len(panel)
     uncovered = int((panel["lead_count"] == 0).sum()) if n_targets else 0
     top_accounts = panel.sort_values(
