@@ -80,6 +80,9 @@ def build_report(
     ----------
     dataset
         Canonical tables; validate them first (``Dataset.validate``) for clear errors.
+        pandas, pyarrow and DuckDB tables are converted to polars once, before the
+        first section (when polars is installed), since every section reads them;
+        polars and PySpark tables are used as given. The dataset is not changed.
     as_of
         Day the report is computed for. ``None`` uses the date of the latest
         timestamp in the data (never the system clock) and says so in the report.
