@@ -498,7 +498,11 @@ def working_tables(tables: Mapping[str, Any]) -> dict[str, Any]:
     >>> type(out["leads"]).__module__.split(".")[0], out["reps"]
     ('polars', None)
     """
-    present = {name: nw.from_native(t) for name, t in tables.items() if t is not None}
+    present = {
+        name: nw.from_native(t, pass_through=True) for name, t in tables.items() if t is not None
+    }
+    if not all(isinstance(w, nw.DataFrame | nw.LazyFrame) for w in present.values()):
+        return dict(tables)  # not a frame: the functions raise a clear error for it
     impls = {w.implementation for w in present.values()}
     convertible = {*_EAGER_LIBRARIES, nw.Implementation.DUCKDB}
     if len(impls) != 1 or not impls <= convertible or not has_polars():

@@ -34,6 +34,13 @@ def test_polars_and_mixed_libraries_are_left_as_given() -> None:
     assert out["reps"] is mixed["reps"]
 
 
+def test_something_that_is_not_a_frame_is_left_for_the_functions_to_refuse() -> None:
+    given = {"leads": [{"lead_id": "L1"}], "reps": LEADS}
+    out = working_tables(given)
+    assert out["leads"] is given["leads"]
+    assert out["reps"] is LEADS
+
+
 def test_the_callers_tables_are_not_changed() -> None:
     before = LEADS.copy()
     working_tables({"leads": LEADS})
