@@ -98,7 +98,7 @@ from pipelinekit.metrics.queues import (
 from pipelinekit.metrics.scoring import account_fit_scores, target_suggestions
 from pipelinekit.metrics.stages import stage_bottleneck, stage_funnel
 from pipelinekit.rates import Rate, rate, wilson_interval
-from pipelinekit.reporting import Report, summary
+from pipelinekit.reporting import Note, Report, latest_date, summary
 from pipelinekit.reporting import build_report as report
 from pipelinekit.schema import TABLES, from_objects, to_objects
 
@@ -114,6 +114,7 @@ __all__ = [
     "Dataset",
     "Direction",
     "Lead",
+    "Note",
     "Opportunity",
     "Origin",
     "Outcome",
@@ -152,6 +153,7 @@ __all__ = [
     "hot_leads",
     "idle_capacity",
     "journey",
+    "latest_date",
     "lead_inflow",
     "next_business_day_rate",
     "nurturing_kpis",

@@ -49,6 +49,7 @@ __all__ = [
     "has_exact_durations",
     "has_polars",
     "iso_weekday",
+    "literal_rows",
     "python_value",
     "to_local_naive",
     "unpivot",
@@ -413,6 +414,32 @@ def _convert_zones_spark(
 
 
 # --- portable building blocks --------------------------------------------------------
+
+
+def _one_row(like: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """A one-row lazy frame on the engine of ``like`` (for literal rows)."""
+    return like.select(nw.len().alias("_one_row"))
+
+
+def literal_rows(
+    like: nw.LazyFrame[Any], rows: Sequence[Mapping[str, Any]], schema: Mapping[str, Any]
+) -> nw.LazyFrame[Any]:
+    """A lazy frame holding ``rows`` (typed by ``schema``) on the engine of ``like``.
+
+    Built from literals concatenated vertically, so it works on every lazy engine
+    without creating a frame of another library.
+    """
+    one = _one_row(like)
+
+    def row_frame(values: Mapping[str, Any]) -> nw.LazyFrame[Any]:
+        return one.select(
+            *[nw.lit(values[name]).cast(dtype).alias(name) for name, dtype in schema.items()]
+        )
+
+    if not rows:
+        placeholder = dict.fromkeys(schema)
+        return row_frame(placeholder).head(0)
+    return nw.concat([row_frame(r) for r in rows], how="vertical")
 
 
 def unpivot(

@@ -8,10 +8,11 @@ stdout carries only the requested output.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
         help="labels in English (default) or Japanese; with json, adds a labels object",
     )
     report.add_argument("--output", "-o", help="write to this file (atomically) instead of stdout")
+    report.add_argument(
+        "--sections",
+        help="compute only these parts, comma-separated: summary and section keys "
+        "(funnel, activity, ...); default: all",
+    )
+    report.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress display (it is shown on stderr only when stderr is a terminal)",
+    )
     report.add_argument(
         "--tables-dir",
         help="also write every section table as CSV into this directory (formula-safe)",
@@ -115,7 +127,8 @@ def _report(args: argparse.Namespace) -> int:
         _check_outside_data(getattr(args, option), args.data_dir, option)
     dataset = _load(args)
     _print_warnings(dataset, args.errors)
-    rep = build_report(dataset, as_of=args.as_of)
+    with _progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
+        rep = build_report(dataset, as_of=args.as_of, sections=args.sections, progress=progress)
     text = _render(rep, args.format, args.lang, terminal=not args.output and sys.stdout.isatty())
     if rep.as_of_source != "given":
         print(
@@ -131,6 +144,32 @@ def _report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+@contextlib.contextmanager
+def _progress(*, enabled: bool) -> Iterator[Callable[[str, int, int], None] | None]:
+    """A rich progress bar on stderr (one step per report part), or nothing."""
+    if not enabled:
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("report", total=None)
+
+        def update(part: str, done: int, total: int) -> None:
+            bar.update(task, description=f"report: {part}", completed=done, total=total)
+
+        yield update
 
 
 def _check_outside_data(target: str | None, data_dir: str | None, option: str) -> None:

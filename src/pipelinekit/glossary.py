@@ -5,7 +5,7 @@ generated from it). The report's other labels are data here too, so ``--lang ja`
 the docs read one source: section titles (:data:`SECTION_LABELS`), table names
 (:data:`TABLE_LABELS`), column headers (:data:`COLUMN_LABELS`), categorical cell values
 (:data:`VALUE_LABELS`), the report's own words (:data:`UI_LABELS`) and Japanese
-renderings of the sections' notes (:data:`NOTE_PATTERNS`). JSON keys never change;
+templates of the sections' notes by key (:data:`NOTES`). JSON keys never change;
 labels are for display only.
 
 Examples
@@ -22,7 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
@@ -33,7 +32,7 @@ __all__ = [
     "COLUMN_LABELS",
     "GLOSSARY",
     "LANGS",
-    "NOTE_PATTERNS",
+    "NOTES",
     "SECTION_LABELS",
     "TABLE_LABELS",
     "UI_LABELS",
@@ -42,6 +41,7 @@ __all__ = [
     "Label",
     "Lang",
     "Term",
+    "category_label",
     "chart_title",
     "check_lang",
     "column_label",
@@ -49,7 +49,6 @@ __all__ = [
     "report_labels",
     "section_title",
     "table_label",
-    "translate_note",
     "ui",
     "value_label",
 ]
@@ -691,147 +690,172 @@ UI_LABELS: dict[str, Label] = _labels(
     }
 )
 
-#: Japanese renderings of the sections' notes: (English regex, Japanese template with
-#: ``{1}``-style group references). A note no pattern matches is shown in English.
-NOTE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (
-        r"Counts: leads that reached each stage by the end of the as_of day; a later stage "
-        r"implies the earlier ones\.",
-        "件数：基準日の終わりまでに各ステージに達したリード数。後のステージに達したリードは"
-        "前のステージも通過したものとみなします。",
-    ),
-    (
-        r"Overall bottleneck: (\w+) -> (\w+) at (.+)\.",
-        "全体のボトルネック：{1} → {2}（{3}）。",
-    ),
-    (
-        r"Origin (\w+) bottleneck: (\w+) -> (\w+) at (.+)\.",
-        "{1}のボトルネック：{2} → {3}（{4}）。",
-    ),
-    (
-        r"Connect = connected call, replied email or held meeting; call connect rate = "
-        r"connected calls / calls \(Wilson 95% interval\)\.",
-        "接続＝通話接続・メール返信・面談実施。接続率＝接続した架電／架電数（Wilson法95%信頼区間）。",
-    ),
-    (
-        r"Hours and weekdays are in the dataset time zone; weekday 1 = Monday\.",
-        "時間帯と曜日はデータセットのタイムゾーン（曜日1＝月曜）。",
-    ),
-    (
-        r"Best outbound hour: (\d+):00 with a connect rate of ([\d.]+%) \((\d+)/(\d+) calls\)\.",
-        "最も接続しやすい発信時間帯：{1}時台、接続率{2}（{3}/{4}件）。",
-    ),
-    (
-        r"Cadence (\S+): window \[created_at, created_at \+ (\d+) days\), end excluded; "
-        r"eligible = window ended by the end of (\S+) and no connect inside it; compliant = "
-        r">= (\d+) outbound calls and >= (\d+) outbound emails in the window\.",
-        "ケイデンス{1}：期間はリード作成から{2}日間（終端を含まない）。対象＝{3}の終わりまでに"
-        "期間が終了し期間内に接続がないリード。遵守＝期間内に発信架電{4}回以上かつ"
-        "送信メール{5}通以上。",
-    ),
-    (
-        r"Leads with action_status no_action_needed are counted in excluded_count, not in "
-        r"the rate \(the summary's cadence_5c2m_rate counts every lead\)\.",
-        "対応ステータスが「対応不要」のリードは対象外として数え、率には含めません"
-        "（サマリーの5C2M遵守率は全リードが対象）。",
-    ),
-    (
-        r"Early follow-up: >= (\d+) outbound touches in the (\d+) days after creation, among "
-        r"leads whose \d+ days have passed; short_count = leads with fewer\.",
-        "初動フォロー：作成後{2}日以内に{1}回以上のアプローチ（{2}日が経過したリードが対象）。"
-        "未達＝それより少ないリード。",
-    ),
-    (
-        r"Queues as of the end of (\S+); each top table shows the first (\d+) rows in "
-        r"urgency order\.",
-        "{1}終了時点のキュー。各表は緊急度順の上位{2}件。",
-    ),
-    (
-        r"(\d+) inbound lead\(s\) still untouched since their creation day; (\d+) hot "
-        r"lead\(s\) waiting for a touch\.",
-        "作成日に未対応のインバウンドリードが{1}件、アプローチ待ちのホットリードが{2}件。",
-    ),
-    (
-        r"Hot lead: >= (\d+) page views or a link click in the last (\d+) days after the last "
-        r"outbound touch\. Focus due: focus leads with next activity within (\d+) days\.",
-        "ホットリード：最後のアプローチ以降、直近{2}日に{1}回以上のページ閲覧またはリンククリック。"
-        "重点リードの期日：次回活動が{3}日以内の重点リード。",
-    ),
-    (
-        r"Load of (\S+) \(the last full month as of (\S+)\): (\d+) rep\(s\) over capacity, "
-        r"(\d+) with unknown capacity\.",
-        "{1}（{2}時点の前月）の負荷：キャパシティ超過{3}名、キャパシティ不明{4}名。",
-    ),
-    (
-        r"Capacity = the rep's monthly_sql_capacity, else its segment band (.+); status over "
-        r"> 100%, warning >= 90%\.",
-        "キャパシティ＝担当者の月間SQLキャパシティ、なければセグメント基準 {1}。"
-        "100%超で超過、90%以上で注意。",
-    ),
-    (
-        r"Concentration over FS reps including those with 0 SQLs; HHI in \[1/n, 1\], Gini in "
-        r"\[0, \(n-1\)/n\]\.",
-        "集中度はSQL 0件の担当者を含むFS全員で計算（HHIは1/n～1、ジニ係数は0～(n-1)/n）。",
-    ),
-    (
-        r"Origin of an SQL = the opportunity's origin, else its lead's; shares are of the "
-        r"month's SQLs\.",
-        "SQLの流入区分＝商談の流入区分、なければリードの流入区分。比率はその月のSQLに対する割合。",
-    ),
-    (
-        r"Origin comparison as of the end of (\S+): SQL->valid = validated / SQLs, win rate = "
-        r"won / closed, cycle = days from SQL to close of won deals\.",
-        "{1}終了時点の流入区分比較：案件化率＝有効商談／SQL、受注率＝受注／クローズ、"
-        "商談期間＝受注案件のSQLからクローズまでの日数。",
-    ),
-    (r"Last full month: (\S+)\.", "前月：{1}。"),
-    (
-        r"(\d+) target accounts; (\d+) without any lead by (\S+)\.",
-        "ターゲット企業{1}社、うち{3}までにリードがない企業{2}社。",
-    ),
-    (
-        r"numerator = target accounts, denominator = all accounts \(share\) or the number of "
-        r"target accounts \(coverage\)\.",
-        "分子＝ターゲット企業、分母＝全体（比率）またはターゲット企業数（カバー率）。",
-    ),
-    (
-        r"fit_suggestions: non-customer accounts ranked by the beta-smoothed historical win "
-        r"rate of their industry x employee band x revenue band \(denominator = closed deals\)\.",
-        "有望企業の提案：業種×従業員規模×売上規模ごとの過去の受注率（ベータ分布で平滑化）で"
-        "未取引企業を順位付け（分母＝クローズ案件数）。",
-    ),
-    (
-        r"CVR = leads with an opportunity / leads of the campaign \(lead cohorts, outcomes up "
-        r"to (\S+)\); \(no campaign\) = leads without a campaign\.",
-        "CVR＝商談化したリード／キャンペーンのリード（リード作成コホート、{1}までの結果）。"
-        "(no campaign)＝キャンペーンなしのリード。",
-    ),
-    (
-        r"member_cvr: lift = member CVR / campaign CVR, pairs with >= (\d+) leads\.",
-        "キャンペーン×担当者別CVR：リフト＝担当者のCVR／キャンペーン平均CVR（リード{1}件以上の組合せ）。",
-    ),
-    (
-        r"alerts: month-over-month CVR change with a two-proportion z-test p < 0\.05 and an "
-        r"absolute change >= (\d+) points\.",
-        "アラート：前月比のCVR変化で、2標本比率のz検定 p < 0.05 かつ変化幅{1}ポイント以上。",
-    ),
-    (
-        r"As of the end of (\S+): open = not closed by then; win rate = won / closed\.",
-        "{1}終了時点：オープン＝未クローズ、受注率＝受注／クローズ。",
-    ),
-    (
-        r"Velocity = open opportunities x win rate x average won amount / mean cycle days "
-        r"\(expected won amount per day\)\.",
-        "パイプライン速度＝オープン商談数×受注率×平均受注金額／平均商談期間（1日あたりの期待受注金額）。",
-    ),
-    (
-        r"(\d+) stale open opportunities \(no call, email or meeting on the lead or account "
-        r"in (\d+) days\)\.",
-        "放置されたオープン商談{1}件（リード・企業への電話・メール・面談が{2}日間なし）。",
-    ),
+#: Report notes by key: (English, Japanese) templates (see
+#: :mod:`pipelinekit.reporting.notes` for the placeholder specs).
+NOTES: dict[str, Label] = _labels(
+    {
+        "funnel_counts": (
+            "Counts: leads that reached each stage by the end of the as_of day; a later "
+            "stage implies the earlier ones.",
+            "件数：基準日の終わりまでに各ステージに達したリード数。後のステージに達したリードは"
+            "前のステージも通過したものとみなします。",
+        ),
+        "funnel_bottleneck_overall": (
+            "Overall bottleneck: {from_stage} -> {stage} at {rate:pct} ({numerator}/"
+            "{denominator}, 95% CI {ci_low:pct}-{ci_high:pct}).",
+            "全体のボトルネック：{from_stage} → {stage}（{rate:pct}、{numerator}/{denominator}、"
+            "95%信頼区間 {ci_low:pct}-{ci_high:pct}）。",
+        ),
+        "funnel_bottleneck_origin": (
+            "Origin {origin} bottleneck: {from_stage} -> {stage} at {rate:pct} ({numerator}/"
+            "{denominator}, 95% CI {ci_low:pct}-{ci_high:pct}).",
+            "{origin}のボトルネック：{from_stage} → {stage}（{rate:pct}、{numerator}/"
+            "{denominator}、95%信頼区間 {ci_low:pct}-{ci_high:pct}）。",
+        ),
+        "connect_definition": (
+            "Connect = connected call, replied email or held meeting; call connect rate = "
+            "connected calls / calls (Wilson 95% interval).",
+            "接続＝通話接続・メール返信・面談実施。接続率＝接続した架電／架電数（Wilson法95%信頼区間）。",
+        ),
+        "hours_local": (
+            "Hours and weekdays are in the dataset time zone; weekday 1 = Monday.",
+            "時間帯と曜日はデータセットのタイムゾーン（曜日1＝月曜）。",
+        ),
+        "best_hour": (
+            "Best outbound hour: {hour}:00 with a connect rate of {rate:pct} ({numerator}/"
+            "{denominator} calls).",
+            "最も接続しやすい発信時間帯：{hour}時台、接続率{rate:pct}（{numerator}/{denominator}件）。",
+        ),
+        "cadence_definition": (
+            "Cadence {label}: window [created_at, created_at + {window_days} days), end "
+            "excluded; eligible = window ended by the end of {as_of} and no connect inside "
+            "it; compliant = >= {calls} outbound calls and >= {mails} outbound emails in the "
+            "window.",
+            "ケイデンス{label}：期間はリード作成から{window_days}日間（終端を含まない）。対象＝"
+            "{as_of}の終わりまでに期間が終了し期間内に接続がないリード。遵守＝期間内に発信架電"
+            "{calls}回以上かつ送信メール{mails}通以上。",
+        ),
+        "cadence_excluded": (
+            "Leads with action_status no_action_needed are counted in excluded_count, not in "
+            "the rate (the summary's cadence_5c2m_rate counts every lead).",
+            "対応ステータスが「対応不要」のリードは対象外として数え、率には含めません"
+            "（サマリーの5C2M遵守率は全リードが対象）。",
+        ),
+        "early_follow_up": (
+            "Early follow-up: >= {touches} outbound touches in the {days} days after "
+            "creation, among leads whose {days} days have passed; short_count = leads with "
+            "fewer.",
+            "初動フォロー：作成後{days}日以内に{touches}回以上のアプローチ（{days}日が経過した"
+            "リードが対象）。未達＝それより少ないリード。",
+        ),
+        "queues_as_of": (
+            "Queues as of the end of {as_of}; each top table shows the first {top} rows in "
+            "urgency order.",
+            "{as_of}終了時点のキュー。各表は緊急度順の上位{top}件。",
+        ),
+        "queues_waiting": (
+            "{untouched} inbound lead(s) still untouched since their creation day; {hot} hot "
+            "lead(s) waiting for a touch.",
+            "作成日に未対応のインバウンドリードが{untouched}件、アプローチ待ちのホットリードが"
+            "{hot}件。",
+        ),
+        "queues_definitions": (
+            "Hot lead: >= {page_views} page views or a link click in the last {lookback_days} "
+            "days after the last outbound touch. Focus due: focus leads with next activity "
+            "within {horizon_days} days.",
+            "ホットリード：最後のアプローチ以降、直近{lookback_days}日に{page_views}回以上の"
+            "ページ閲覧またはリンククリック。重点リードの期日：次回活動が{horizon_days}日以内の"
+            "重点リード。",
+        ),
+        "inflow_definition": (
+            "Lead inflow = leads by created_at period; every period is listed, empty ones "
+            "with 0. Pass a target to pipelinekit.metrics.assets.lead_inflow for the "
+            "shortfall and the suggested activity multiplier (target / inflow clipped into "
+            "1.5x-2x).",
+            "リード流入＝作成日の期間ごとのリード数（リードがない期間も0として表示）。"
+            "pipelinekit.metrics.assets.lead_inflow に目標を渡すと、不足数と推奨される活動量の"
+            "倍率（目標／流入を1.5～2倍に丸めた値）を計算します。",
+        ),
+        "allocation_load": (
+            "Load of {month} (the last full month as of {as_of}): {over} rep(s) over "
+            "capacity, {unknown} with unknown capacity.",
+            "{month}（{as_of}時点の前月）の負荷：キャパシティ超過{over}名、キャパシティ不明"
+            "{unknown}名。",
+        ),
+        "allocation_capacity": (
+            "Capacity = the rep's monthly_sql_capacity, else its segment band {bands}; "
+            "status over > 100%, warning >= 90%.",
+            "キャパシティ＝担当者の月間SQLキャパシティ、なければセグメント基準 {bands}。"
+            "100%超で超過、90%以上で注意。",
+        ),
+        "concentration": (
+            "Concentration over FS reps including those with 0 SQLs; HHI in [1/n, 1], Gini "
+            "in [0, (n-1)/n].",
+            "集中度はSQL 0件の担当者を含むFS全員で計算（HHIは1/n～1、ジニ係数は0～(n-1)/n）。",
+        ),
+        "mix_origin": (
+            "Origin of an SQL = the opportunity's origin, else its lead's; shares are of the "
+            "month's SQLs.",
+            "SQLの流入区分＝商談の流入区分、なければリードの流入区分。比率はその月のSQLに対する"
+            "割合。",
+        ),
+        "mix_comparison": (
+            "Origin comparison as of the end of {as_of}: SQL->valid = validated / SQLs, win "
+            "rate = won / closed, cycle = days from SQL to close of won deals.",
+            "{as_of}終了時点の流入区分比較：案件化率＝有効商談／SQL、受注率＝受注／クローズ、"
+            "商談期間＝受注案件のSQLからクローズまでの日数。",
+        ),
+        "last_full_month": ("Last full month: {month}.", "前月：{month}。"),
+        "abm_targets": (
+            "{targets} target accounts; {uncovered} without any lead by {as_of}.",
+            "ターゲット企業{targets}社、うち{as_of}までにリードがない企業{uncovered}社。",
+        ),
+        "abm_denominators": (
+            "numerator = target accounts, denominator = all accounts (share) or the number "
+            "of target accounts (coverage).",
+            "分子＝ターゲット企業、分母＝全体（比率）またはターゲット企業数（カバー率）。",
+        ),
+        "abm_fit": (
+            "fit_suggestions: non-customer accounts ranked by the beta-smoothed historical "
+            "win rate of their industry x employee band x revenue band (denominator = closed "
+            "deals).",
+            "有望企業の提案：業種×従業員規模×売上規模ごとの過去の受注率（ベータ分布で平滑化）で"
+            "未取引企業を順位付け（分母＝クローズ案件数）。",
+        ),
+        "campaign_cvr": (
+            "CVR = leads with an opportunity / leads of the campaign (lead cohorts, outcomes "
+            "up to {as_of}); {no_campaign} = leads without a campaign.",
+            "CVR＝商談化したリード／キャンペーンのリード（リード作成コホート、{as_of}までの結果）。"
+            "{no_campaign}＝キャンペーンなしのリード。",
+        ),
+        "campaign_member_cvr": (
+            "member_cvr: lift = member CVR / campaign CVR, pairs with >= {min_leads} leads.",
+            "キャンペーン×担当者別CVR：リフト＝担当者のCVR／キャンペーン平均CVR"
+            "（リード{min_leads}件以上の組合せ）。",
+        ),
+        "campaign_alerts": (
+            "alerts: month-over-month CVR change with a two-proportion z-test p < 0.05 and an "
+            "absolute change >= {points} points.",
+            "アラート：前月比のCVR変化で、2標本比率のz検定 p < 0.05 かつ"
+            "変化幅{points}ポイント以上。",
+        ),
+        "pipeline_as_of": (
+            "As of the end of {as_of}: open = not closed by then; win rate = won / closed.",
+            "{as_of}終了時点：オープン＝未クローズ、受注率＝受注／クローズ。",
+        ),
+        "pipeline_velocity": (
+            "Velocity = open opportunities x win rate x average won amount / mean cycle days "
+            "(expected won amount per day).",
+            "パイプライン速度＝オープン商談数×受注率×平均受注金額／平均商談期間"
+            "（1日あたりの期待受注金額）。",
+        ),
+        "pipeline_stale": (
+            "{stale} stale open opportunities (no call, email or meeting on the lead or "
+            "account in {days} days).",
+            "放置されたオープン商談{stale}件（リード・企業への電話・メール・面談が{days}日間なし）。",
+        ),
+    }
 )
-
-_COMPILED_NOTES = tuple((re.compile(rx), template) for rx, template in NOTE_PATTERNS)
 
 
 def _pick(table: Mapping[str, Label], keys: Iterable[str], lang: Lang) -> str | None:
@@ -883,16 +907,14 @@ def ui(key: str, lang: Lang = "en", **fields: Any) -> str:
     return text.format(**fields) if fields else text
 
 
-def translate_note(note: str, lang: Lang = "en") -> str:
-    """A section note in ``lang``; notes without a Japanese pattern stay in English."""
-    if lang == "en":
-        return note
-    for pattern, template in _COMPILED_NOTES:
-        match = pattern.fullmatch(note)
-        if match:
-            groups = [_pick(VALUE_LABELS, [g], lang) or g for g in match.groups()]
-            return template.format("", *groups)  # {1} is the first group
-    return note
+def category_label(value: Any, lang: Lang = "en") -> str:
+    """Display label of a category value mentioned in a note (``str(value)`` if none).
+
+    >>> category_label("inbound", "ja")
+    'インバウンド'
+    """
+    text = str(value)
+    return _pick(VALUE_LABELS, [text], lang) or text
 
 
 #: The summary KPI labels as :class:`Label` objects.

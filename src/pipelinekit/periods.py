@@ -38,6 +38,7 @@ __all__ = [
     "holiday_dates",
     "is_business_day",
     "is_business_day_expr",
+    "last_full_month",
     "next_business_day",
     "next_business_day_start",
     "parse_as_of",
@@ -92,6 +93,17 @@ def period_start(expr: nw.Expr, freq: Freq) -> nw.Expr:
     for k in range(2, 8):
         result = result.when(weekday == k).then(day - timedelta(days=k - 1))
     return result.cast(nw.Datetime("us"))
+
+
+def last_full_month(as_of: date) -> date:
+    """Last day of the last calendar month that has ended by the end of ``as_of``.
+
+    >>> last_full_month(date(2025, 12, 15)), last_full_month(date(2025, 12, 31))
+    (datetime.date(2025, 11, 30), datetime.date(2025, 12, 31))
+    """
+    if (as_of + timedelta(days=1)).day == 1:
+        return as_of
+    return as_of.replace(day=1) - timedelta(days=1)
 
 
 # ------------------------------------------------------------------ elapsed time

@@ -28,6 +28,7 @@ import pipelinekit.metrics
 from pipelinekit import Dataset
 from pipelinekit.journey import journey
 from pipelinekit.reporting.build import build_report
+from pipelinekit.reporting.sections import SECTIONS, build_section
 
 __all__ = ["NOT_METRICS", "REGISTRY", "Recipe", "T", "public_functions"]
 
@@ -73,8 +74,18 @@ def _report(dataset: Dataset, *, as_of: date) -> Any:
     return {"summary": report.summary, "sections": report.sections}
 
 
+def _section(key: str) -> Callable[..., Any]:
+    def build(dataset: Dataset, as_of: date) -> Any:
+        return build_section(key, dataset, as_of)
+
+    return build
+
+
 #: Extra entry points that are not in a module's ``__all__`` but must conform too.
-EXTRA: dict[str, Callable[..., Any]] = {"reporting.build_report": _report}
+EXTRA: dict[str, Callable[..., Any]] = {
+    "reporting.build_report": _report,
+    **{f"reporting.sections.{key}": _section(key) for key in SECTIONS},
+}
 
 _DAT = ("leads", "activities", "opportunities")
 _ALL4 = ("accounts", "leads", "activities", "opportunities")
@@ -103,7 +114,7 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(_ALL4, {**_BASE, "freq": "quarter", "by_tier": True}),
     ],
     "metrics.abm.target_account_panel": [Recipe(_ALL4, _BASE)],
-    "metrics.abm.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.abm": [Recipe(dataset=True, positional_as_of=True)],
     # --- activity
     "metrics.activity.activity_volume": [
         Recipe(("activities",), {**_BASE, "freq": "week"}),
@@ -158,7 +169,7 @@ REGISTRY: dict[str, list[Recipe]] = {
     "metrics.activity.talk_time": [
         Recipe(("activities",), {**_BASE, "freq": "week", "direction": "outbound"}),
     ],
-    "metrics.activity.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.activity": [Recipe(dataset=True, positional_as_of=True)],
     # --- allocation
     "metrics.allocation.idle_capacity": [Recipe(("opportunities", "reps"), _BASE)],
     "metrics.allocation.sql_allocation": [
@@ -169,7 +180,7 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(("opportunities", "reps"), _BASE),
         Recipe(("opportunities", "reps"), {**_BASE, "freq": "quarter"}, label="quarter"),
     ],
-    "metrics.allocation.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.allocation": [Recipe(dataset=True, positional_as_of=True)],
     # --- assets
     "metrics.assets.lead_inflow": [
         Recipe(("leads",), {**_BASE, "freq": "week", "target": 3.0, "start": START}),
@@ -184,7 +195,7 @@ REGISTRY: dict[str, list[Recipe]] = {
             label="target frame",
         ),
     ],
-    "metrics.assets.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.assets": [Recipe(dataset=True, positional_as_of=True)],
     # --- cadence
     "metrics.cadence.cadence_compliance": [Recipe(("leads", "activities"), _BASE)],
     "metrics.cadence.cadence_summary": [
@@ -194,7 +205,7 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(("leads", "activities"), {**_BASE, "freq": "week"}),
     ],
     "metrics.cadence.early_follow_up_leads": [Recipe(("leads", "activities"), _BASE)],
-    "metrics.cadence.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.cadence": [Recipe(dataset=True, positional_as_of=True)],
     # --- campaigns
     "metrics.campaigns.campaign_alerts": [
         Recipe(("leads", "opportunities"), {**_BASE, "campaigns": T("campaigns")}),
@@ -204,7 +215,7 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(("leads", "opportunities"), {**_BASE, "campaigns": T("campaigns")}),
         Recipe(("leads", "opportunities"), {**_BASE, "freq": "month"}, label="month"),
     ],
-    "metrics.campaigns.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.campaigns": [Recipe(dataset=True, positional_as_of=True)],
     # --- funnel
     "metrics.funnel.funnel": [
         Recipe(("journey",), _BASE),
@@ -226,7 +237,7 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(("funnel_table",)),
         Recipe(("funnel_table",), {"by": "origin"}, label="by origin"),
     ],
-    "metrics.funnel.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.funnel": [Recipe(dataset=True, positional_as_of=True)],
     # --- mix
     "metrics.mix.origin_comparison": [Recipe(("opportunities", "leads"), _BASE)],
     "metrics.mix.sql_mix": [
@@ -237,7 +248,7 @@ REGISTRY: dict[str, list[Recipe]] = {
             label="bands",
         ),
     ],
-    "metrics.mix.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.mix": [Recipe(dataset=True, positional_as_of=True)],
     # --- pipeline
     "metrics.pipeline.average_won_amount": [
         Recipe(("opportunities",), {**_BASE, "by": "product"}),
@@ -271,7 +282,7 @@ REGISTRY: dict[str, list[Recipe]] = {
         ),
         Recipe(("opportunities",), {**_BASE, "by": "amount_band"}, label="amount band"),
     ],
-    "metrics.pipeline.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.pipeline": [Recipe(dataset=True, positional_as_of=True)],
     # --- queues
     "metrics.queues.do_not_pursue_review": [Recipe(("leads", "activities"), _BASE)],
     "metrics.queues.focus_due": [Recipe(("leads", "activities"), _BASE)],
@@ -286,7 +297,7 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(("leads", "activities"), _BASE),
         Recipe(("leads", "activities"), {**_BASE, "lookback_days": 30}, label="lookback"),
     ],
-    "metrics.queues.report_section": [Recipe(dataset=True, positional_as_of=True)],
+    "reporting.sections.queues": [Recipe(dataset=True, positional_as_of=True)],
     # --- scoring
     "metrics.scoring.account_fit_scores": [
         Recipe(("accounts", "opportunities"), {**_BASE, "leads": T("leads")}),
@@ -309,7 +320,6 @@ REGISTRY: dict[str, list[Recipe]] = {
 
 #: Public functions that are not metric functions on frames, and why.
 NOT_METRICS: dict[str, str] = {
-    "journey.journey_frames": "narwhals-level building block of journey (no native frames)",
     "metrics.allocation.capacity_expr": "returns a narwhals expression",
     "metrics.allocation.check_capacity_bands": "parameter validation on a mapping",
     "metrics.allocation.monthly_capacity": "narwhals-level building block (lazy frames in)",

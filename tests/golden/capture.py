@@ -20,11 +20,10 @@ import pandas as pd
 from pipelinekit import Dataset, sample_dataset
 from pipelinekit.reporting.build import build_report
 from pipelinekit.sample import generate_sample
-
 from tests.engines.datasets import edge_dataset
 from tests.engines.datasets import sample_dataset as small_sample
-from tests.engines.runner import EngineInputs, call
 from tests.engines.registry import REGISTRY
+from tests.engines.runner import EngineInputs, call
 
 DATA = pathlib.Path(__file__).parent / "data"
 #: The generated large dataset: seed and size (its tables are hashed, not stored).

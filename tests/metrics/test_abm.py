@@ -23,10 +23,10 @@ from pipelinekit.metrics.abm import (
     abm_summary,
     bdr_kpis,
     nurturing_kpis,
-    report_section,
     target_account_panel,
 )
 from pipelinekit.rates import ZeroDenominatorError
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.schema import from_objects
 
 AS_OF = date(2025, 4, 30)
@@ -578,11 +578,11 @@ def test_row_order_does_not_matter(name: str) -> None:
 def test_report_section_on_the_tiny_dataset() -> None:
     from pipelinekit import Dataset
 
-    section = report_section(Dataset(**tiny()), AS_OF)
+    section = build_section("abm", Dataset(**tiny()), AS_OF)
     assert section.key == "abm"
     assert pairs(section.tables["targets"]) == EXPECTED_SUMMARY
     assert section.tables["accounts"]["account_id"].tolist() == ["T1", "T2", "T3"]
-    assert "3 target accounts; 2 without any lead" in section.notes[0]
+    assert "3 target accounts; 2 without any lead" in section.note_texts()[0]
     for frame in section.tables.values():
         assert isinstance(frame, pd.DataFrame)
 
@@ -595,7 +595,7 @@ def test_report_section_tables_equal_the_public_calls() -> None:
 
     ds = Dataset(**generate_sample(leads=400, seed=3))
     day = date(2025, 12, 31)
-    section = report_section(ds, day)
+    section = build_section("abm", ds, day)
     four = (ds.accounts, ds.leads, ds.activities, ds.opportunities)
     opts = {"as_of": day, "tz": ds.tz}
     pd.testing.assert_frame_equal(section.tables["targets"], abm_summary(*four, **opts))
@@ -619,7 +619,7 @@ def test_report_section_without_data() -> None:
     from pipelinekit import Dataset
     from pipelinekit.schema import empty_frame
 
-    section = report_section(Dataset(leads=empty_frame("leads")), AS_OF)
+    section = build_section("abm", Dataset(leads=empty_frame("leads")), AS_OF)
     assert section.tables["accounts"].empty
     assert section.tables["monthly"].empty
     assert section.tables["targets"]["denominator"].eq(0).all()

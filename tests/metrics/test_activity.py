@@ -25,12 +25,12 @@ from pipelinekit.metrics.activity import (
     connect_rate,
     email_engagement,
     next_business_day_rate,
-    report_section,
     same_day_approach_rate,
     speed_to_lead,
     talk_time,
 )
 from pipelinekit.rates import ZeroDenominatorError
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.reporting.summary import summary
 from pipelinekit.sample import generate_sample
 
@@ -588,7 +588,7 @@ def test_same_day_never_exceeds_next_business_day(data: tuple[pd.DataFrame, pd.D
 
 def test_report_section_on_sample() -> None:
     ds = Dataset(**generate_sample(leads=300, seed=2))
-    section = report_section(ds, datetime(2025, 12, 31).date())
+    section = build_section("activity", ds, datetime(2025, 12, 31).date())
     assert section.key == "activity"
     assert {"connect_by_direction", "outbound_connect_by_hour"} <= set(section.tables)
     by_direction = section.tables["connect_by_direction"]
@@ -597,4 +597,4 @@ def test_report_section_on_sample() -> None:
     assert len(heatmap) <= 7 * 24
     assert set(heatmap["weekday"]) <= set(range(1, 8))
     assert all(len(t) <= 31 for t in section.tables.values())
-    assert any("Best outbound hour" in n for n in section.notes)
+    assert any("Best outbound hour" in n for n in section.note_texts())

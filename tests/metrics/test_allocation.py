@@ -19,10 +19,10 @@ from pipelinekit import ConfigError, Dataset, SchemaError
 from pipelinekit.metrics.allocation import (
     DEFAULT_CAPACITY_BANDS,
     idle_capacity,
-    report_section,
     sql_allocation,
     sql_concentration,
 )
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.sample import generate_sample
 
 T = pd.Timestamp
@@ -419,7 +419,7 @@ def test_functions_do_not_mutate_inputs() -> None:
 
 def test_report_section_tables() -> None:
     ds = small_sample()
-    section = report_section(ds, date(2025, 10, 15))
+    section = build_section("allocation", ds, date(2025, 10, 15))
     assert section.key == "allocation"
     assert set(section.tables) == {"load", "concentration", "idle capacity"}
     load = section.tables["load"]

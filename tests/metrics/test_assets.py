@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelinekit import ConfigError, Dataset, SchemaError
-from pipelinekit.metrics.assets import lead_inflow, report_section
+from pipelinekit.metrics.assets import lead_inflow
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.sample import generate_sample
 
 from .activity_builders import leads, on_engines, unchanged
@@ -175,7 +176,7 @@ def test_inflow_properties(offsets: list[int], target: int, freq: str) -> None:
 
 def test_report_section_on_sample() -> None:
     ds = Dataset(**generate_sample(leads=300, seed=2))
-    section = report_section(ds, date(2025, 12, 31))
+    section = build_section("assets", ds, date(2025, 12, 31))
     assert section.key == "assets"
     assert len(section.tables["inflow_by_month"]) == 12
     assert section.tables["inflow_by_month"]["lead_count"].sum() == 300

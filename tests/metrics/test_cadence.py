@@ -24,9 +24,9 @@ from pipelinekit.metrics.cadence import (
     cadence_summary,
     early_follow_up,
     early_follow_up_leads,
-    report_section,
 )
 from pipelinekit.rates import ZeroDenominatorError
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.reporting.summary import summary
 from pipelinekit.sample import generate_sample
 
@@ -399,7 +399,7 @@ def test_summary_by_owner_adds_up_to_overall(data: tuple[pd.DataFrame, pd.DataFr
 
 def test_report_section_on_sample() -> None:
     ds = Dataset(**generate_sample(leads=300, seed=2))
-    section = report_section(ds, date(2025, 12, 31))
+    section = build_section("cadence", ds, date(2025, 12, 31))
     assert section.key == "cadence"
     assert set(section.tables) == {"overall", "by_owner", "by_month", "early_follow_up_by_owner"}
     by_owner = section.tables["by_owner"]
@@ -412,7 +412,7 @@ def test_report_section_tables_equal_the_public_calls() -> None:
     # each table must be exactly what the public function returns for that breakdown
     ds = Dataset(**generate_sample(leads=400, seed=5))
     day = date(2025, 12, 31)
-    section = report_section(ds, day)
+    section = build_section("cadence", ds, day)
     opts: dict[str, Any] = {"as_of": day, "tz": ds.tz}
     expected = {
         "overall": cadence_summary(ds.leads, ds.activities, by=(), **opts),

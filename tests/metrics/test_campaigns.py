@@ -18,10 +18,10 @@ from pipelinekit.metrics.campaigns import (
     campaign_alerts,
     campaign_member_cvr,
     campaign_performance,
-    report_section,
     two_proportion_z_test,
 )
 from pipelinekit.rates import ZeroDenominatorError
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.schema import from_objects
 
 from .test_abm import normalise, to_duckdb
@@ -371,7 +371,7 @@ def test_inputs_are_not_mutated(name: str) -> None:
 def test_report_section_on_the_tiny_dataset() -> None:
     from pipelinekit import Dataset
 
-    section = report_section(Dataset(**tiny()), AS_OF)
+    section = build_section("campaigns", Dataset(**tiny()), AS_OF)
     assert section.key == "campaigns"
     table = section.tables["campaigns"]
     assert table["campaign_id"].tolist() == ["C1", "C2", "C3", "(no campaign)"]
@@ -383,7 +383,7 @@ def test_report_section_without_data() -> None:
     from pipelinekit import Dataset
     from pipelinekit.schema import empty_frame
 
-    section = report_section(Dataset(leads=empty_frame("leads")), AS_OF)
+    section = build_section("campaigns", Dataset(leads=empty_frame("leads")), AS_OF)
     assert all(frame.empty for frame in section.tables.values())
 
 

@@ -14,8 +14,9 @@ import pytest
 
 from pipelinekit import ConfigError, Dataset, SchemaError, journey
 from pipelinekit.breakdowns import with_breakdown_columns
-from pipelinekit.metrics.funnel import bottleneck, funnel, report_section
+from pipelinekit.metrics.funnel import bottleneck, funnel
 from pipelinekit.rates import ZeroDenominatorError, wilson_interval
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.sample import generate_sample
 
 from ..tiny import AS_OF, tiny_dataset
@@ -556,7 +557,7 @@ def test_tz_aware_stage_columns_are_converted() -> None:
 def test_report_section_on_the_sample() -> None:
     tables: dict[str, Any] = dict(generate_sample(leads=400, seed=11))
     ds = Dataset(**tables)
-    section = report_section(ds, date(2025, 12, 31))
+    section = build_section("funnel", ds, date(2025, 12, 31))
     assert section.key == "funnel"
     assert list(section.tables) == ["overall", "by_origin", "bottleneck"]
     overall = section.tables["overall"]
@@ -564,7 +565,7 @@ def test_report_section_on_the_sample() -> None:
     assert overall["count"].is_monotonic_decreasing
     assert set(section.tables["by_origin"]["origin"]) == {"inbound", "outbound"}
     assert section.tables["bottleneck"]["origin"].tolist()[0] == "all"
-    assert any("Overall bottleneck" in note for note in section.notes)
+    assert any("Overall bottleneck" in note for note in section.note_texts())
     # the overall counts are the sum of the per-origin counts
     by_origin = section.tables["by_origin"].groupby("stage", sort=False)["count"].sum()
     assert by_origin.tolist() == overall["count"].tolist()

@@ -15,8 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelinekit import ConfigError, Dataset, SchemaError
-from pipelinekit.metrics.mix import origin_comparison, report_section, sql_mix
+from pipelinekit.metrics.mix import origin_comparison, sql_mix
 from pipelinekit.rates import ZeroDenominatorError
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.sample import generate_sample
 
 AS_OF = date(2025, 5, 31)
@@ -271,7 +272,7 @@ def test_shuffled_input_and_no_mutation() -> None:
 
 def test_report_section_tables() -> None:
     ds = small_sample()
-    section = report_section(ds, date(2025, 10, 15))
+    section = build_section("mix", ds, date(2025, 10, 15))
     assert section.key == "mix"
     share = section.tables["share by month"]
     assert len(share) <= 12

@@ -20,7 +20,6 @@ from pipelinekit.metrics.pipeline import (
     average_won_amount,
     open_pipeline,
     pipeline_velocity,
-    report_section,
     sales_cycle,
     stale_opportunities,
     time_in_stage,
@@ -29,6 +28,7 @@ from pipelinekit.metrics.pipeline import (
     win_rate_by,
 )
 from pipelinekit.rates import ZeroDenominatorError
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.sample import generate_sample
 
 AS_OF = date(2025, 4, 30)
@@ -453,7 +453,7 @@ def test_functions_do_not_mutate_inputs() -> None:
 
 def test_report_section_tables() -> None:
     ds = small_sample()
-    section = report_section(ds, date(2025, 10, 15))
+    section = build_section("pipeline", ds, date(2025, 10, 15))
     assert section.key == "pipeline"
     assert {"open pipeline by stage", "win rate", "sales cycle", "velocity",
             "stale opportunities"} <= set(section.tables)  # fmt: skip

@@ -21,9 +21,9 @@ from pipelinekit.metrics.queues import (
     queue_counts,
     recycle_due,
     recycle_reasons,
-    report_section,
     untouched_inbound,
 )
+from pipelinekit.reporting.sections import build_section
 from pipelinekit.sample import generate_sample
 
 from .activity_builders import acts, call, email, leads, on_engines, unchanged, web
@@ -417,7 +417,7 @@ def test_queue_membership_matches_plain_python(
 
 def test_report_section_on_sample() -> None:
     ds = Dataset(**generate_sample(leads=300, seed=2))
-    section = report_section(ds, date(2025, 12, 31))
+    section = build_section("queues", ds, date(2025, 12, 31))
     assert section.key == "queues"
     counts = section.tables["counts"]
     assert counts["queue"].tolist() == list(QUEUES)

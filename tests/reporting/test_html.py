@@ -8,6 +8,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime
 
+import attrs
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -20,6 +21,7 @@ from pipelinekit.rates import rate
 from pipelinekit.reporting.charts import ACCENT, render_chart
 from pipelinekit.reporting.html import render_html, render_html_fragment
 from pipelinekit.reporting.model import CHART_KINDS, Chart, Report, Section
+from pipelinekit.reporting.notes import Note
 from pipelinekit.reporting.summary import SUMMARY_KEYS
 
 from ..tiny import AS_OF, tiny_dataset
@@ -249,16 +251,15 @@ def section_with_every_chart() -> Section:
         key="demo",
         title="Demo <section>",
         tables=tables,
-        notes=("A note with <b>markup</b> & an ampersand.",),
+        notes=(Note("last_full_month", {"month": "<b>markup</b> & an ampersand"}),),
         charts=charts,
     )
 
 
 @pytest.fixture(scope="module")
 def tiny_report() -> Report:
-    return pk.report(
-        tiny_dataset(), as_of=AS_OF, sections=[lambda ds, day: section_with_every_chart()]
-    )
+    summary_only = pk.report(tiny_dataset(), as_of=AS_OF, sections="summary")
+    return attrs.evolve(summary_only, sections=(section_with_every_chart(),))
 
 
 def test_html_is_one_self_contained_document(tiny_report: Report) -> None:
@@ -327,7 +328,7 @@ def test_user_strings_are_escaped() -> None:
         key="x",
         title=evil,
         tables={evil: table},
-        notes=(evil,),
+        notes=(Note("last_full_month", {"month": evil}),),
         charts=(Chart(kind="bar", table=evil, x="source", y="lead_count", title=evil),),
     )
     report = Report(
@@ -346,13 +347,11 @@ def test_user_strings_are_escaped() -> None:
 
 
 def test_lead_source_cannot_inject_through_a_real_section() -> None:
-    from pipelinekit.metrics import pipeline
-
     ds = tiny_dataset()
     leads = ds.table("leads").copy()
     leads["source"] = "<script>alert(1)</script>"
     evil = pk.Dataset(**{**ds.tables(), "leads": leads})
-    page = pk.report(evil, as_of=AS_OF, sections=[pipeline.report_section]).to_html()
+    page = pk.report(evil, as_of=AS_OF, sections=["pipeline"]).to_html()
     assert "<script>alert" not in page
 
 
@@ -440,12 +439,9 @@ def test_periods_are_shown_as_dates(sample_report: Report) -> None:
 def test_polars_dataset_gives_the_same_report() -> None:
     import polars as pl
 
-    from pipelinekit.metrics.cadence import report_section as cadence_section
-    from pipelinekit.metrics.funnel import report_section as funnel_section
-
     ds = tiny_dataset()
     lazy = pk.Dataset(**{name: pl.from_pandas(f).lazy() for name, f in ds.tables().items()})
-    builders = [funnel_section, cadence_section]
+    builders = ["funnel", "cadence"]
     on_pandas = pk.report(ds, as_of=AS_OF, sections=builders)
     on_polars = pk.report(lazy, as_of=AS_OF, sections=builders)
     assert on_polars.to_json(lang="ja") == on_pandas.to_json(lang="ja")

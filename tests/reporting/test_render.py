@@ -22,11 +22,10 @@ from pipelinekit.glossary import (
     column_label,
     section_title,
     table_label,
-    translate_note,
     value_label,
 )
 from pipelinekit.rates import rate
-from pipelinekit.reporting import SECTION_BUILDERS
+from pipelinekit.reporting import Note
 from pipelinekit.reporting.model import Report, Section, format_cell, format_number
 from pipelinekit.reporting.render import (
     _fixed_width,
@@ -36,6 +35,7 @@ from pipelinekit.reporting.render import (
     render_text,
     summary_rows,
 )
+from pipelinekit.reporting.sections import SECTIONS
 from pipelinekit.reporting.summary import SUMMARY_KEYS
 from pipelinekit.sample import generate_sample, write_sample
 
@@ -59,7 +59,10 @@ def small_report(**extra: object) -> Report:
         key="cadence",
         title="Cadence compliance (5C2M)",
         tables={"by_owner": OWNERS, "by_month": OWNERS.iloc[0:0]},
-        notes=("Last full month: 2025-12.", "A note no pattern knows."),
+        notes=(
+            Note("last_full_month", {"month": "2025-12"}),
+            Note("abm_targets", {"targets": 3, "uncovered": 1, "as_of": "2025-12-31"}),
+        ),
     )
     options: dict[str, object] = {
         "as_of": date(2025, 12, 31),
@@ -96,7 +99,7 @@ def test_text_report_in_japanese() -> None:
         assert term in text, term
     assert "== 5C2M遵守状況 ==" in text
     assert "前月：2025-12。" in text  # a translated note
-    assert "A note no pattern knows." in text  # untranslatable notes stay English
+    assert "ターゲット企業3社、うち2025-12-31までにリードがない企業1社。" in text
     assert "（該当なし）" in text or "(該当なし)" in text
 
 
@@ -126,7 +129,7 @@ def test_fixed_width_lines_are_aligned(rows: list[tuple[str, str]]) -> None:
 
 
 def test_summary_rows_cover_every_key() -> None:
-    report = pk.report(tiny_dataset(), as_of=AS_OF, sections=[])
+    report = pk.report(tiny_dataset(), as_of=AS_OF, sections="summary")
     rows = summary_rows(report, "ja")
     assert [r[0] for r in rows] == [GLOSSARY[k].ja for k in SUMMARY_KEYS]
 
@@ -232,15 +235,33 @@ def test_format_cell_never_fails(value: object, column: str, lang: str) -> None:
 # -------------------------------------------------------------------- glossary
 
 
-def test_notes_translate_with_their_numbers() -> None:
-    note = "Best outbound hour: 11:00 with a connect rate of 23.6% (204/866 calls)."
-    assert (
-        translate_note(note, "ja")
-        == "最も接続しやすい発信時間帯：11時台、接続率23.6%（204/866件）。"
+def test_notes_translate_by_key_with_their_numbers() -> None:
+    note = Note("best_hour", {"hour": 11, "rate": 0.2356, "numerator": 204, "denominator": 866})
+    assert note.text("en") == (
+        "Best outbound hour: 11:00 with a connect rate of 23.6% (204/866 calls)."
     )
-    assert translate_note(note, "en") == note
-    bottleneck = "Overall bottleneck: connected -> sql at 19.4% (249/1285, 95% CI 17.3%-21.6%)."
-    assert translate_note(bottleneck, "ja").startswith("全体のボトルネック：接続 → 商談化（SQL）")
+    assert note.text("ja") == "最も接続しやすい発信時間帯：11時台、接続率23.6%（204/866件）。"
+    params = {"from_stage": "connected", "stage": "sql", "rate": 0.194, "numerator": 249}
+    params |= {"denominator": 1285, "ci_low": 0.173, "ci_high": 0.216}
+    bottleneck = Note("funnel_bottleneck_overall", params)
+    assert bottleneck.text("en") == (
+        "Overall bottleneck: connected -> sql at 19.4% (249/1285, 95% CI 17.3%-21.6%)."
+    )
+    assert bottleneck.text("ja").startswith("全体のボトルネック：接続 → 商談化（SQL）")
+
+
+def test_unknown_note_key_is_refused() -> None:
+    with pytest.raises(pk.ConfigError, match="unknown note key"):
+        Note("no_such_note")
+
+
+def test_japanese_report_of_the_sample_has_no_untranslated_note() -> None:
+    report = pk.report(pk.sample_dataset())
+    english = {text for section in report.sections for text in section.note_texts("en")}
+    for section in report.sections:
+        for text in section.note_texts("ja"):
+            assert text not in english, f"untranslated note in {section.key}: {text}"
+            assert re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", text), text
 
 
 def test_value_and_label_fallbacks() -> None:
@@ -277,7 +298,8 @@ def test_every_registered_label_has_japanese(small_sample_report: Report) -> Non
 def test_section_builders_follow_the_report_order() -> None:
     order = ["funnel", "activity", "cadence", "queues", "assets", "allocation", "mix", "abm"]
     order += ["campaigns", "pipeline"]
-    keys = [b.__module__.rsplit(".", 1)[-1] for b in SECTION_BUILDERS]
+    keys = [b.__module__.rsplit(".", 1)[-1] for b in SECTIONS.values()]
+    assert keys == list(SECTIONS)
     assert keys == [k for k in order if k in keys]
 
 
@@ -294,7 +316,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def no_sections(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI plumbing tests need the summary only: skip the (slower) sections."""
-    monkeypatch.setattr("pipelinekit.reporting.build.SECTION_BUILDERS", [])
+    monkeypatch.setattr("pipelinekit.reporting.build.SECTIONS", {})
+    monkeypatch.setattr("pipelinekit.reporting.build.SECTION_KEYS", ("summary",))
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -33,16 +33,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import narwhals as nw
-import pandas as pd
 
 from pipelinekit import _compat as engine
 from pipelinekit._exprs import connect, flag, is_outbound, require_columns, touch
 from pipelinekit.errors import ConfigError
-from pipelinekit.journey import journey_frames
+from pipelinekit.facts import Facts, shared
+from pipelinekit.facts.journey import journey_frames
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, parse_as_of, period_start
 from pipelinekit.rates import (
     ZeroDivision,
@@ -50,10 +50,6 @@ from pipelinekit.rates import (
     raise_on_zero_denominator,
     rate_columns,
 )
-
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
 
 __all__ = [
     "COVERAGE_METRICS",
@@ -63,7 +59,6 @@ __all__ = [
     "abm_summary",
     "bdr_kpis",
     "nurturing_kpis",
-    "report_section",
     "target_account_panel",
 ]
 
@@ -309,6 +304,7 @@ def _enter_four(
     cutoff: datetime,
     tz: str,
     by_tier: bool,
+    facts: Facts | None = None,
 ) -> tuple[LazyFrame, _Tables, engine.Session]:
     """Enter the four ABM tables; return target accounts, prepared tables, session.
 
@@ -319,6 +315,17 @@ def _enter_four(
         [accounts, leads, activities, opportunities], function=function
     )
     tables = _prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
+    if facts is not None:  # prepared once for every ABM table of a report
+        prepared = tables
+        tables = _Tables(
+            leads=shared(facts, ("abm", "leads", cutoff, tz), lambda: prepared.leads),
+            activities=shared(
+                facts, ("abm", "activities", cutoff, tz), lambda: prepared.activities
+            ),
+            opportunities=shared(
+                facts, ("abm", "opportunities", cutoff, tz), lambda: prepared.opportunities
+            ),
+        )
     return _targets(lf_accounts, by_tier=by_tier), tables, session
 
 
@@ -464,6 +471,7 @@ def abm_summary(
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Target accounts' volumes, their share of the total, and coverage (ABM panel).
 
@@ -485,6 +493,9 @@ def abm_summary(
     zero_division
         Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind, one row per (``target_tier``), (``period``) and
@@ -533,6 +544,7 @@ def abm_summary(
         cutoff=cutoff,
         tz=tz,
         by_tier=by_tier,
+        facts=facts,
     )
     result = _abm_summary(targets, tables, session, freq, by_tier, zero_division)
     return session.finish(result)  # type: ignore[no-any-return]
@@ -617,6 +629,7 @@ def target_account_panel(
     *,
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """One row per target account with its lead, touch, connect, SQL and win counts.
 
@@ -629,6 +642,9 @@ def target_account_panel(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind sorted by ``account_id``: ``account_id``, ``name``,
@@ -662,6 +678,7 @@ def target_account_panel(
         cutoff=cutoff,
         tz=tz,
         by_tier=True,
+        facts=facts,
     )
     return session.finish(_target_account_panel(targets, tables))  # type: ignore[no-any-return]
 
@@ -703,6 +720,7 @@ def bdr_kpis(
     freq: Freq | None = None,
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """BDR KPIs on target accounts: outbound calls, key-person connects, appointments.
 
@@ -722,6 +740,9 @@ def bdr_kpis(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind with (``owner_id``), (``period``) and the Int64 columns
@@ -759,6 +780,7 @@ def bdr_kpis(
         cutoff=cutoff,
         tz=tz,
         by_tier=False,
+        facts=facts,
     )
     return session.finish(_bdr_kpis(targets, tables, session, by_owner, freq))  # type: ignore[no-any-return]
 
@@ -823,6 +845,7 @@ def nurturing_kpis(
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Nurturing KPIs of target accounts: appointment rate, 案件化率, 成約率.
 
@@ -843,6 +866,9 @@ def nurturing_kpis(
     zero_division
         Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind, one row per (``target_tier``), (``period``) and
@@ -884,6 +910,7 @@ def nurturing_kpis(
         cutoff=cutoff,
         tz=tz,
         by_tier=by_tier,
+        facts=facts,
     )
     result = _nurturing_kpis(targets, tables, session, freq, by_tier, zero_division)
     return session.finish(result)  # type: ignore[no-any-return]
@@ -1106,140 +1133,3 @@ def abm_before_after(
         .drop("_order")
     )
     return session.finish(result)  # type: ignore[no-any-return]
-
-
-# ---------------------------------------------------------------------- report
-
-
-def _to_pandas(frame: Any) -> pd.DataFrame:
-    """A result of any frame library as a pandas frame (for report tables)."""
-    wrapped = nw.from_native(frame)
-    eager = wrapped.collect() if isinstance(wrapped, nw.LazyFrame) else wrapped
-    result: pd.DataFrame = eager.to_pandas()
-    return result
-
-
-def _month_label(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    out["period"] = pd.to_datetime(out["period"]).dt.strftime("%Y-%m")
-    return out
-
-
-def _monthly_panel(monthly: pd.DataFrame, months: int = 12) -> pd.DataFrame:
-    """Per period (last ``months``): target leads, SQLs, wins, won amount, shares, coverage."""
-    shown = ("leads", "sqls", "won", "won_amount")
-    metrics = [*VOLUME_METRICS, *COVERAGE_METRICS]
-    numerator = monthly.pivot(index="period", columns="metric", values="numerator")
-    rate = monthly.pivot(index="period", columns="metric", values="rate")
-    numerator, rate = numerator.reindex(columns=metrics), rate.reindex(columns=metrics)
-    table = pd.DataFrame({"period": numerator.index})
-    for metric in shown:
-        table[metric] = numerator[metric].to_numpy()
-        table[f"{metric}_share"] = rate[metric].to_numpy()
-    table["touch_coverage"] = rate["touch_coverage"].to_numpy()
-    return table.tail(months).reset_index(drop=True)
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The ABM section of the report: the target panel as of ``as_of``.
-
-    Tables: ``targets`` (:func:`abm_summary` up to ``as_of``), ``monthly`` (target
-    leads, SQLs, wins and their shares, last 12 months), ``bdr`` (:func:`bdr_kpis` by
-    month, last 12 months), ``nurturing`` (:func:`nurturing_kpis`), ``accounts`` (the
-    20 target accounts with the most won amount, SQLs and leads) and
-    ``fit_suggestions`` (the 10 best-scoring non-customer accounts,
-    :func:`~pipelinekit.metrics.scoring.target_suggestions`).
-
-    Examples
-    --------
-    >>> from datetime import date
-    >>> from pipelinekit import Dataset
-    >>> from pipelinekit.sample import generate_sample
-    >>> section = report_section(Dataset(**generate_sample(leads=300, seed=1)), date(2025, 12, 31))
-    >>> section.key, list(section.tables)
-    ('abm', ['targets', 'monthly', 'bdr', 'nurturing', 'accounts', 'fit_suggestions'])
-    """
-    from pipelinekit.metrics.scoring import target_suggestions
-    from pipelinekit.reporting.model import Chart, Section
-
-    names = ("accounts", "leads", "activities", "opportunities")
-    accounts, leads, activities, opportunities = (dataset.table(n) for n in names)
-    common: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-
-    # the tables are prepared (time zones, as-of cut, accounts resolved through the
-    # leads) and computed once for the five tables below; each equals the public call
-    (lf_accounts, *natives), session = engine.enter(
-        [accounts, leads, activities, opportunities], function="abm.report_section"
-    )
-    prepared = _prepare(*natives, cutoff=as_of_cutoff(as_of), tz=dataset.tz)
-    prepared = _Tables(
-        leads=session.cache(prepared.leads),
-        activities=session.cache(prepared.activities),
-        opportunities=session.cache(prepared.opportunities),
-    )
-    all_targets = _targets(lf_accounts, by_tier=False)
-
-    def table(frame: LazyFrame) -> pd.DataFrame:
-        return _to_pandas(session.finish(frame))
-
-    targets = table(_abm_summary(all_targets, prepared, session, None, False, "nan"))
-    monthly = table(_abm_summary(all_targets, prepared, session, "month", False, "nan"))
-    month_table = _month_label(_monthly_panel(monthly))
-    bdr = _month_label(table(_bdr_kpis(all_targets, prepared, session, False, "month")).tail(12))
-    nurturing = table(_nurturing_kpis(all_targets, prepared, session, None, False, "nan"))
-    panel = table(_target_account_panel(_targets(lf_accounts, by_tier=True), prepared))
-    n_targets = len(panel)
-    uncovered = int((panel["lead_count"] == 0).sum()) if n_targets else 0
-    top_accounts = panel.sort_values(
-        ["won_amount", "sql_count", "lead_count", "account_id"],
-        ascending=[False, False, False, True],
-        kind="mergesort",
-    ).head(20)
-    suggestions = _to_pandas(target_suggestions(accounts, opportunities, leads, top=10, **common))[
-        ["rank", "account_id", "industry", "employee_band", "revenue_band", "denominator", "score"]
-    ]
-    notes = (
-        f"{n_targets} target accounts; {uncovered} without any lead by {as_of.isoformat()}.",
-        "numerator = target accounts, denominator = all accounts (share) or the number of "
-        "target accounts (coverage).",
-        "fit_suggestions: non-customer accounts ranked by the beta-smoothed historical win "
-        "rate of their industry x employee band x revenue band (denominator = closed deals).",
-    )
-    return Section(
-        key="abm",
-        title="ABM target accounts",
-        tables={
-            "targets": targets.reset_index(drop=True),
-            "monthly": month_table,
-            "bdr": bdr.reset_index(drop=True),
-            "nurturing": nurturing.reset_index(drop=True),
-            "accounts": top_accounts.reset_index(drop=True),
-            "fit_suggestions": suggestions.reset_index(drop=True),
-        },
-        notes=notes,
-        charts=(
-            Chart(
-                kind="hbar",
-                table="targets",
-                x="metric",
-                y="rate",
-                percent=True,
-                title="Target accounts' share of the totals",
-            ),
-            Chart(
-                kind="line",
-                table="monthly",
-                x="period",
-                y=("leads_share", "sqls_share"),
-                percent=True,
-                title="Target-account share of leads and SQLs by month",
-            ),
-            Chart(
-                kind="hbar",
-                table="accounts",
-                x="name",
-                y="won_amount",
-                title="Top target accounts by won amount",
-            ),
-        ),
-    )

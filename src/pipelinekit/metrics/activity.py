@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import narwhals as nw
 
@@ -73,10 +73,6 @@ from pipelinekit.rates import (
     with_rate_columns,
 )
 
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
-
 __all__ = [
     "Signal",
     "TimeUnit",
@@ -85,7 +81,6 @@ __all__ = [
     "connect_rate",
     "email_engagement",
     "next_business_day_rate",
-    "report_section",
     "same_day_approach_rate",
     "speed_to_lead",
     "talk_time",
@@ -298,14 +293,6 @@ def _finish(
 
 def _one(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
     return frame.with_columns(nw.lit(1).cast(nw.Int64).alias("_one"))
-
-
-def _to_pandas(native: Any) -> Any:
-    """A result of any frame library as a pandas frame (for report sections)."""
-    frame = nw.from_native(native)
-    if isinstance(frame, nw.LazyFrame):
-        return frame.collect().to_pandas()
-    return frame.to_pandas()
 
 
 def _direction_filter(direction: str | None) -> nw.Expr:
@@ -1188,102 +1175,4 @@ def next_business_day_rate(
         zero_division=zero_division,
         tz=tz,
         country=country,
-    )
-
-
-# --------------------------------------------------------------------------- report
-
-#: Calls an hour needs before the report names it the best hour (avoids noise).
-_MIN_CALLS_FOR_BEST_HOUR = 30
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The report's activity section: connect rates by direction, hour and weekday,
-    talk time per owner, email engagement per month and speed to lead per source."""
-    from pipelinekit.reporting.model import Chart, Section
-
-    acts = dataset.table("activities")
-    leads = dataset.table("leads")
-    opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    tables = {
-        "connect_by_direction": connect_rate(acts, by="direction", **opts),
-        "outbound_connect_by_hour": connect_rate(acts, by="hour", direction="outbound", **opts),
-        "outbound_connect_by_weekday": connect_rate(
-            acts, by="weekday", direction="outbound", **opts
-        ),
-        "outbound_connect_by_weekday_hour": connect_rate(
-            acts, by=["weekday", "hour"], direction="outbound", **opts
-        ),
-        "talk_time_by_owner": talk_time(acts, by="owner_id", **opts),
-        "call_connect_sql_by_month": call_connect_sql_chain(
-            acts, dataset.table("opportunities"), freq="month", **opts
-        ),
-        "email_by_month": email_engagement(acts, freq="month", **opts),
-        "speed_to_lead_hours_by_source": speed_to_lead(
-            leads, acts, by="source", unit="hours", **opts
-        ),
-        "same_day_approach_by_source": same_day_approach_rate(leads, acts, by="source", **opts),
-        "next_business_day_approach_by_source": next_business_day_rate(
-            leads, acts, by="source", **opts
-        ),
-    }
-    frames = {name: _to_pandas(frame) for name, frame in tables.items()}
-    email = frames["email_by_month"]
-    frames["email_by_month"] = email.loc[
-        :, ["period", "sent_count", "delivered_count", "open_rate", "click_rate", "reply_rate"]
-    ]
-    hour = frames["outbound_connect_by_hour"]
-    notes = [
-        "Connect = connected call, replied email or held meeting; call connect rate = "
-        "connected calls / calls (Wilson 95% interval).",
-        "Hours and weekdays are in the dataset time zone; weekday 1 = Monday.",
-    ]
-    active = hour[hour["denominator"] >= _MIN_CALLS_FOR_BEST_HOUR]
-    if len(active):
-        best = active.sort_values(["rate", "hour"], ascending=[False, True]).iloc[0]
-        notes.append(
-            f"Best outbound hour: {int(best['hour'])}:00 with a connect rate of "
-            f"{best['rate']:.1%} ({int(best['numerator'])}/{int(best['denominator'])} calls)."
-        )
-    charts = (
-        Chart(
-            kind="heatmap",
-            table="outbound_connect_by_weekday_hour",
-            x="hour",
-            y="weekday",
-            value="rate",
-            percent=True,
-            title="Outbound connect rate by weekday and hour",
-        ),
-        Chart(
-            kind="bar",
-            table="outbound_connect_by_hour",
-            x="hour",
-            y="rate",
-            percent=True,
-            title="Outbound connect rate by hour",
-        ),
-        Chart(
-            kind="bar",
-            table="outbound_connect_by_weekday",
-            x="weekday",
-            y="rate",
-            percent=True,
-            title="Outbound connect rate by weekday",
-        ),
-        Chart(
-            kind="hbar",
-            table="same_day_approach_by_source",
-            x="source",
-            y="rate",
-            percent=True,
-            title="Same-day approach rate by source",
-        ),
-    )
-    return Section(
-        key="activity",
-        title="Activity and connect",
-        tables=frames,
-        notes=tuple(notes),
-        charts=charts,
     )

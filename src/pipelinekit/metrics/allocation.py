@@ -32,10 +32,10 @@ Examples
 from __future__ import annotations
 
 import calendar
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import narwhals as nw
 
@@ -44,12 +44,6 @@ from pipelinekit._exprs import flag, require_columns
 from pipelinekit.errors import ConfigError
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, parse_as_of, period_start
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
-
 __all__ = [
     "ALLOCATION_STATUSES",
     "DEFAULT_CAPACITY_BANDS",
@@ -57,7 +51,6 @@ __all__ = [
     "check_capacity_bands",
     "idle_capacity",
     "monthly_capacity",
-    "report_section",
     "sql_allocation",
     "sql_concentration",
 ]
@@ -190,46 +183,6 @@ def _period_rows(first: date, last: date, freq: Freq, as_of: date | None) -> lis
     return rows
 
 
-# ------------------------------------------------------------ frame helpers
-
-
-def _one_row(like: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """A one-row lazy frame on the engine of ``like`` (for literal rows)."""
-    return like.select(nw.len().alias("_one_row"))
-
-
-def literal_rows(
-    like: nw.LazyFrame[Any], rows: Sequence[Mapping[str, Any]], schema: Mapping[str, Any]
-) -> nw.LazyFrame[Any]:
-    """A lazy frame holding ``rows`` (typed by ``schema``) on the engine of ``like``.
-
-    Built from literals concatenated vertically, so it works on every lazy engine
-    without creating a frame of another library.
-    """
-    one = _one_row(like)
-
-    def row_frame(values: Mapping[str, Any]) -> nw.LazyFrame[Any]:
-        return one.select(
-            *[nw.lit(values[name]).cast(dtype).alias(name) for name, dtype in schema.items()]
-        )
-
-    if not rows:
-        placeholder = dict.fromkeys(schema)
-        return row_frame(placeholder).head(0)
-    return nw.concat([row_frame(r) for r in rows], how="vertical")
-
-
-def to_pandas(frame: Any) -> pd.DataFrame:
-    """Any supported eager or lazy frame as a pandas frame (for report tables)."""
-    import pandas as pd
-
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    wrapped = nw.from_native(frame)
-    eager = wrapped.collect() if isinstance(wrapped, nw.LazyFrame) else wrapped
-    return eager.to_pandas()
-
-
 # --------------------------------------------------------------- the grid
 
 
@@ -271,7 +224,7 @@ def _rep_periods(
     if first is not None:
         end = _period_floor(as_of, freq) if as_of is not None else _as_date(last)
         rows = _period_rows(_as_date(first), end, freq, as_of)
-    periods = literal_rows(
+    periods = _compat.literal_rows(
         sqls,
         [{**r, "partial": int(r["partial"])} for r in rows],
         {"period": nw.Datetime("us"), "months": nw.Float64(), "partial": nw.Int64()},
@@ -702,71 +655,3 @@ def idle_capacity(
         .alias("utilization"),
     ).sort("period", "segment", nulls_last=True)
     return session.finish(out)  # type: ignore[no-any-return]
-
-
-# ------------------------------------------------------------------ report
-
-
-def last_full_month(as_of: date) -> date:
-    """Last day of the last calendar month that has ended by the end of ``as_of``."""
-    if (as_of + timedelta(days=1)).day == 1:
-        return as_of
-    return as_of.replace(day=1) - timedelta(days=1)
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The report's SQL allocation section: last full month's load, concentration, idle.
-
-    Tables: ``load`` (every FS rep in the last full month), ``concentration`` (per
-    month, the last 12 months up to ``as_of``), ``idle capacity`` (per segment, last
-    full month).
-    """
-    from pipelinekit.reporting.model import Chart, Section
-
-    month_end = last_full_month(as_of)
-    month = datetime(month_end.year, month_end.month, 1)
-    opps, reps = dataset.table("opportunities"), dataset.table("reps")
-    kw: dict[str, Any] = {"tz": dataset.tz}
-    load = to_pandas(sql_allocation(opps, reps, as_of=month_end, **kw))
-    load = load[load["period"] == month].drop(columns=["period", "partial"])
-    concentration = to_pandas(sql_concentration(opps, reps, as_of=as_of, **kw)).tail(12)
-    idle = to_pandas(idle_capacity(opps, reps, as_of=month_end, **kw))
-    idle = idle[idle["period"] == month].drop(columns=["period"])
-    over = int((load["status"] == "over").sum())
-    unknown = int((load["status"] == "unknown").sum())
-    notes = (
-        f"Load of {month:%Y-%m} (the last full month as of {as_of.isoformat()}): "
-        f"{over} rep(s) over capacity, {unknown} with unknown capacity.",
-        "Capacity = the rep's monthly_sql_capacity, else its segment band "
-        f"{dict(DEFAULT_CAPACITY_BANDS)}; status over > 100%, warning >= 90%.",
-        "Concentration over FS reps including those with 0 SQLs; HHI in [1/n, 1], "
-        "Gini in [0, (n-1)/n].",
-    )
-    return Section(
-        key="allocation",
-        title="SQL allocation",
-        tables={
-            "load": load.reset_index(drop=True),
-            "concentration": concentration.reset_index(drop=True),
-            "idle capacity": idle.reset_index(drop=True),
-        },
-        notes=notes,
-        charts=(
-            Chart(
-                kind="bar",
-                table="load",
-                x="rep_id",
-                y="sql_count",
-                reference="capacity",
-                title="SQL load vs capacity per rep (last full month)",
-            ),
-            Chart(
-                kind="line",
-                table="concentration",
-                x="period",
-                y="top_rep_share",
-                percent=True,
-                title="Top-rep share of SQLs by month",
-            ),
-        ),
-    )

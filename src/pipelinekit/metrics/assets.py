@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import narwhals as nw
 
@@ -37,7 +37,6 @@ from pipelinekit.metrics.activity import (
     _finish,
     _leads,
     _one,
-    _to_pandas,
 )
 from pipelinekit.periods import (
     DEFAULT_COUNTRY,
@@ -50,11 +49,7 @@ from pipelinekit.periods import (
     period_start,
 )
 
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
-
-__all__ = ["DEFAULT_MULTIPLIER_BAND", "lead_inflow", "report_section"]
+__all__ = ["DEFAULT_MULTIPLIER_BAND", "lead_inflow"]
 
 FrameT = TypeVar("FrameT")
 AsOf = date | datetime | str
@@ -289,30 +284,3 @@ def _shortfall(table: nw.LazyFrame[Any], low: float, high: float) -> nw.LazyFram
         .cast(nw.Float64)
         .alias("multiplier"),
     )
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The report's assets section: lead inflow per month (all and inbound) and per
-    week for inbound leads over the last 12 weeks."""
-    from pipelinekit.reporting.model import Section
-
-    leads = dataset.table("leads")
-    opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    weeks_start = as_of - timedelta(days=7 * 12 - 1)
-    tables = {
-        "inflow_by_month": lead_inflow(leads, freq="month", **opts),
-        "inbound_inflow_by_month": lead_inflow(leads, freq="month", origin="inbound", **opts),
-        "inbound_inflow_last_12_weeks": lead_inflow(
-            leads, freq="week", origin="inbound", start=weeks_start, **opts
-        ),
-    }
-    frames = {}
-    for name, frame in tables.items():
-        frames[name] = _to_pandas(frame).loc[:, ["period", "lead_count"]]
-    notes = (
-        "Lead inflow = leads by created_at period; every period is listed, empty ones "
-        "with 0. Pass a target to pipelinekit.metrics.assets.lead_inflow for the "
-        "shortfall and the suggested activity multiplier (target / inflow clipped into "
-        "1.5x-2x).",
-    )
-    return Section(key="assets", title="Lead inflow (assets)", tables=frames, notes=notes)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import narwhals as nw
@@ -40,6 +40,7 @@ from pipelinekit import _compat as engine
 from pipelinekit._exprs import connect, flag, is_outbound, touch, when_flag
 from pipelinekit.domain import ActionStatus
 from pipelinekit.errors import ConfigError
+from pipelinekit.facts import Facts, shared
 from pipelinekit.metrics.activity import (
     _activities,
     _aggregate,
@@ -51,16 +52,11 @@ from pipelinekit.metrics.activity import (
     _keys,
     _leads,
     _one,
-    _to_pandas,
     _with_period,
     _with_rates,
 )
 from pipelinekit.periods import Freq, parse_as_of
 from pipelinekit.rates import ZeroDivision, check_zero_division
-
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
 
 __all__ = [
     "STATUSES",
@@ -71,7 +67,6 @@ __all__ = [
     "early_follow_up",
     "early_follow_up_leads",
     "lead_window_counts",
-    "report_section",
 ]
 
 FrameT = TypeVar("FrameT")
@@ -424,6 +419,7 @@ def _summary(
     as_of: AsOf,
     zero_division: Any,
     tz: str,
+    facts: Facts | None,
 ) -> Any:
     keys = _keys(by)
     period_freq = _freq(freq)
@@ -431,7 +427,12 @@ def _summary(
     cutoff = _cutoff(parse_as_of(as_of))
     assert cutoff is not None
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
-    table = _lead_compliance(lf_leads, lf_acts, cadence, cutoff=cutoff, tz=tz, keys=keys)
+    _check_keys_present(keys, lf_leads.collect_schema().names(), name="by")
+    table = shared(
+        facts,
+        ("cadence_compliance", cadence, cutoff, tz),
+        lambda: _lead_compliance(lf_leads, lf_acts, cadence, cutoff=cutoff, tz=tz),
+    )
     return _summarise(session, table, keys, period_freq, zero_division)
 
 
@@ -442,12 +443,10 @@ def _lead_compliance(
     *,
     cutoff: datetime,
     tz: str,
-    keys: Sequence[str],
 ) -> nw.LazyFrame[Any]:
-    """Every lead created by ``cutoff`` with its cadence status (``keys`` checked)."""
+    """Every lead created by ``cutoff`` with its cadence status."""
     required = ("action_status",) if cadence.excluded_statuses else ()
     lead_frame = _leads(leads, cutoff=cutoff, tz=tz, required=required)
-    _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
     acts = _activities(activities, cutoff=cutoff, tz=tz)
     return _compliance(lead_frame, acts, cadence, cutoff)
 
@@ -493,6 +492,7 @@ def cadence_summary(
     freq: Freq | None = None,
     zero_division: ZeroDivision = "nan",
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Cadence compliance rate per owner and/or period (5C2M 遵守率).
 
@@ -513,6 +513,9 @@ def cadence_summary(
         ``"raise"``.
     tz
         Dataset time zone.
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`); the
+        per-lead statuses are then computed once for every call that shares them.
 
     Returns
     -------
@@ -546,6 +549,7 @@ def cadence_summary(
         as_of=as_of,
         zero_division=zero_division,
         tz=tz,
+        facts=facts,
     )
 
 
@@ -574,6 +578,7 @@ def early_follow_up(
     freq: Freq | None = None,
     zero_division: ZeroDivision = "nan",
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Early follow-up per owner: leads with fewer than ``touches`` outbound touches
     in the ``days`` days after creation (初動フォロー, default 5 in 7 days).
@@ -599,6 +604,9 @@ def early_follow_up(
         Rate of a group without eligible leads.
     tz
         Dataset time zone.
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`); the
+        per-lead statuses are then computed once for every call that shares them.
 
     Returns
     -------
@@ -629,6 +637,7 @@ def early_follow_up(
         as_of=as_of,
         zero_division=zero_division,
         tz=tz,
+        facts=facts,
     )
 
 
@@ -667,64 +676,4 @@ def early_follow_up_leads(
         as_of,
         tz,
         only_status="short",
-    )
-
-
-# --------------------------------------------------------------------------- report
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The report's cadence section: 5C2M compliance by owner and by creation month,
-    early follow-up by owner."""
-    from pipelinekit.reporting.model import Chart, Section
-
-    leads, acts = dataset.table("leads"), dataset.table("activities")
-    cadence = Cadence()
-    cutoff = _cutoff(as_of)
-    assert cutoff is not None
-    (lf_leads, lf_acts), session = engine.enter([leads, acts], function="cadence.report_section")
-    # the per-lead statuses are computed once; the three summaries aggregate them
-    # (each equals the cadence_summary call with the same by / freq)
-    per_lead = session.cache(
-        _lead_compliance(lf_leads, lf_acts, cadence, cutoff=cutoff, tz=dataset.tz, keys=_BY)
-    )
-    tables = {
-        "overall": _summarise(session, per_lead, (), None, "nan"),
-        "by_owner": _summarise(session, per_lead, _BY, None, "nan"),
-        "by_month": _summarise(session, per_lead, (), "month", "nan"),
-        "early_follow_up_by_owner": early_follow_up(leads, acts, as_of=as_of, tz=dataset.tz),
-    }
-    notes = (
-        f"Cadence {cadence.label}: window [created_at, created_at + "
-        f"{cadence.window_days} days), end excluded; eligible = window ended by the end of "
-        f"{as_of.isoformat()} and no connect inside it; compliant = >= {cadence.calls} "
-        f"outbound calls and >= {cadence.mails} outbound emails in the window.",
-        "Leads with action_status no_action_needed are counted in excluded_count, not in "
-        "the rate (the summary's cadence_5c2m_rate counts every lead).",
-        "Early follow-up: >= 5 outbound touches in the 7 days after creation, among leads "
-        "whose 7 days have passed; short_count = leads with fewer.",
-    )
-    return Section(
-        key="cadence",
-        title="Cadence compliance (5C2M)",
-        tables={name: _to_pandas(frame) for name, frame in tables.items()},
-        notes=notes,
-        charts=(
-            Chart(
-                kind="hbar",
-                table="by_owner",
-                x="owner_id",
-                y="rate",
-                percent=True,
-                title="5C2M compliance by owner",
-            ),
-            Chart(
-                kind="line",
-                table="by_month",
-                x="period",
-                y="rate",
-                percent=True,
-                title="5C2M compliance by lead created month",
-            ),
-        ),
     )

@@ -24,14 +24,13 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import narwhals as nw
-import pandas as pd
 
 from pipelinekit import _compat
 from pipelinekit.errors import ConfigError
-from pipelinekit.journey import opportunity_summary
+from pipelinekit.facts.journey import opportunity_summary
 from pipelinekit.metrics.abm import (
     _OPPORTUNITY_OPTIONAL,
     _as_of_opportunities,
@@ -41,21 +40,16 @@ from pipelinekit.metrics.abm import (
     _null_safe,
     _period_keys,
     _restore_null,
-    _to_pandas,
     _with_period,
 )
 from pipelinekit.periods import Freq, check_freq
 from pipelinekit.rates import ZeroDivision, rate_columns
 
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
-
 __all__ = [
+    "NO_CAMPAIGN",
     "campaign_alerts",
     "campaign_member_cvr",
     "campaign_performance",
-    "report_section",
     "two_proportion_z_test",
 ]
 
@@ -535,91 +529,5 @@ def campaign_alerts(
     return session.finish(result)  # type: ignore[no-any-return]
 
 
-# ---------------------------------------------------------------------- report
-
-_NO_CAMPAIGN = "(no campaign)"
-_REPORT_MIN_LEADS = 10
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The campaigns section of the report as of ``as_of``.
-
-    Tables: ``campaigns`` (:func:`campaign_performance` with names), ``by_year`` (the
-    yearly view), ``member_cvr`` (the 15 campaign x IS owner pairs with >= 10 leads and
-    the highest lift, :func:`campaign_member_cvr`) and ``alerts`` (the flagged rows of
-    :func:`campaign_alerts` by month, most recent first, at most 20). Leads without a
-    campaign show as ``(no campaign)``.
-
-    Examples
-    --------
-    >>> from datetime import date
-    >>> from pipelinekit import Dataset
-    >>> from pipelinekit.sample import generate_sample
-    >>> section = report_section(Dataset(**generate_sample(leads=300, seed=1)), date(2025, 12, 31))
-    >>> section.key, list(section.tables)
-    ('campaigns', ['campaigns', 'by_year', 'member_cvr', 'alerts'])
-    """
-    from pipelinekit.reporting.model import Chart, Section
-
-    leads, opportunities, campaigns = (
-        dataset.table(n) for n in ("leads", "opportunities", "campaigns")
-    )
-    common: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    shown = ["campaign_id", "lead_count", "sql_count", "won_count", "won_amount", "rate"]
-    names = _to_pandas(campaigns)
-    names = (
-        names[["campaign_id", "name"]]
-        if "name" in names.columns
-        else names[["campaign_id"]].assign(name=None)
-    )
-    table = _to_pandas(campaign_performance(leads, opportunities, campaigns, **common))
-    table = table.merge(names, on="campaign_id", how="left")[
-        ["campaign_id", "name", *shown[1:], "ci_low", "ci_high"]
-    ]
-    by_year = _to_pandas(
-        campaign_performance(leads, opportunities, campaigns, freq="year", **common)
-    )[["campaign_id", "period", *shown[1:]]]
-    by_year["period"] = pd.to_datetime(by_year["period"]).dt.strftime("%Y")
-    members = _to_pandas(campaign_member_cvr(leads, opportunities, **common))
-    members = (
-        members[members["lead_count"] >= _REPORT_MIN_LEADS]
-        .sort_values(
-            ["lift", "campaign_id", "owner_id"], ascending=[False, True, True], kind="mergesort"
-        )
-        .head(15)[
-            ["campaign_id", "owner_id", "lead_count", "sql_count", "rate", "campaign_rate", "lift"]
-        ]
-    )
-    alerts = _to_pandas(campaign_alerts(leads, opportunities, campaigns, **common))
-    alerts = (
-        alerts[alerts["alert"]]
-        .sort_values(["period", "campaign_id"], ascending=[False, True], kind="mergesort")
-        .head(20)[["campaign_id", "period", "previous_rate", "rate", "change", "z", "p_value"]]
-    )
-    alerts["period"] = pd.to_datetime(alerts["period"]).dt.strftime("%Y-%m")
-    tables = {"campaigns": table, "by_year": by_year, "member_cvr": members, "alerts": alerts}
-    for frame in tables.values():
-        frame["campaign_id"] = frame["campaign_id"].fillna(_NO_CAMPAIGN)
-    notes = (
-        "CVR = leads with an opportunity / leads of the campaign (lead cohorts, outcomes "
-        f"up to {as_of.isoformat()}); {_NO_CAMPAIGN} = leads without a campaign.",
-        f"member_cvr: lift = member CVR / campaign CVR, pairs with >= {_REPORT_MIN_LEADS} leads.",
-        "alerts: month-over-month CVR change with a two-proportion z-test p < 0.05 and "
-        "an absolute change >= 5 points.",
-    )
-    return Section(
-        key="campaigns",
-        title="Campaigns",
-        tables={name: frame.reset_index(drop=True) for name, frame in tables.items()},
-        notes=notes,
-        charts=(
-            Chart(
-                kind="hbar",
-                table="campaigns",
-                x="name",
-                y="rate",
-                percent=True,
-                title="SQL CVR by campaign",
-            ),
-        ),
-    )
+#: How the report shows leads without a campaign.
+NO_CAMPAIGN = "(no campaign)"

@@ -97,10 +97,9 @@ Examples
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import attrs
 import narwhals as nw
@@ -109,7 +108,6 @@ from pipelinekit import _compat as engine
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import check_by, with_breakdown_columns
 from pipelinekit.errors import ConfigError
-from pipelinekit.journey import journey_frames
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, epoch_microseconds, period_start
 from pipelinekit.rates import (
     ZeroDenominatorError,
@@ -119,10 +117,6 @@ from pipelinekit.rates import (
     rate_columns,
     with_rate_columns,
 )
-
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -136,7 +130,6 @@ __all__ = [
     "check_window",
     "funnel",
     "funnel_frames",
-    "report_section",
 ]
 
 FrameT = TypeVar("FrameT")
@@ -927,102 +920,3 @@ def bottleneck_frames(
         nw.col("denominator").cast(nw.Int64),
         *[nw.col(c).cast(nw.Float64) for c in ("rate", "ci_low", "ci_high")],
     ).sort(*names, "stage_index", nulls_last=True)
-
-
-# ------------------------------------------------------------------ report section
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The lead funnel (cohort view, inferred) overall and by origin, with bottlenecks.
-
-    Tables: ``overall`` and ``by_origin`` (stage, count, step and overall rates with
-    95% intervals, median and p90 days from the previous stage) and ``bottleneck``
-    (the lowest step overall and per origin).
-
-    Examples
-    --------
-    >>> from pipelinekit import Dataset
-    >>> from pipelinekit.sample import generate_sample
-    >>> section = report_section(Dataset(**generate_sample(leads=300, seed=2)), date(2025, 12, 31))
-    >>> sorted(section.tables)
-    ['bottleneck', 'by_origin', 'overall']
-    """
-    from pipelinekit.reporting.model import Chart, Section
-
-    natives = [dataset.table(n) for n in ("leads", "activities", "opportunities")]
-    (leads, acts, opps), session = engine.enter(natives, function="funnel.report_section")
-    # computed once: every table below is built from it
-    journey = session.cache(journey_frames(leads, acts, opps, as_of=as_of, tz=dataset.tz))
-    shown = [
-        "stage",
-        "count",
-        "step_rate",
-        "step_ci_low",
-        "step_ci_high",
-        "overall_rate",
-        "median_days",
-        "p90_days",
-    ]
-    overall = funnel_frames(journey, as_of=as_of)
-    by_origin = funnel_frames(journey, by="origin", as_of=as_of)
-    low_all = bottleneck_frames(overall).with_columns(nw.lit("all").alias("origin"))
-    low_origin = bottleneck_frames(by_origin, by=["origin"])
-    lows = nw.concat([low_all, low_origin.select(low_all.collect_schema().names())])
-    tables = {
-        "overall": session.collect(overall.select(shown)).to_pandas(),
-        "by_origin": session.collect(by_origin.select("origin", *shown)).to_pandas(),
-        "bottleneck": session.collect(
-            lows.select(
-                "origin",
-                "from_stage",
-                "stage",
-                "numerator",
-                "denominator",
-                "rate",
-                "ci_low",
-                "ci_high",
-            )
-        ).to_pandas(),
-    }
-    records = tables["bottleneck"].to_dict(orient="records")
-    notes = tuple(_bottleneck_note({str(k): v for k, v in row.items()}) for row in records)
-    return Section(
-        key="funnel",
-        title="Lead funnel (cohort by lead created date, inferred stages)",
-        tables=tables,
-        notes=(
-            "Counts: leads that reached each stage by the end of the as_of day; a later "
-            "stage implies the earlier ones.",
-            *notes,
-        ),
-        charts=(
-            Chart(
-                kind="funnel",
-                table="overall",
-                x="stage",
-                y="count",
-                title="Lead funnel: leads reaching each stage",
-            ),
-            Chart(
-                kind="bar",
-                table="by_origin",
-                x="stage",
-                y="overall_rate",
-                series="origin",
-                percent=True,
-                title="Share of leads reaching each stage, by origin",
-            ),
-        ),
-    )
-
-
-def _bottleneck_note(row: Mapping[str, Any]) -> str:
-    def pct(x: float) -> str:
-        return "n/a" if x is None or math.isnan(x) else f"{x:.1%}"
-
-    who = "Overall" if row["origin"] == "all" else f"Origin {row['origin']}"
-    return (
-        f"{who} bottleneck: {row['from_stage']} -> {row['stage']} at {pct(row['rate'])} "
-        f"({row['numerator']}/{row['denominator']}, 95% CI {pct(row['ci_low'])}-"
-        f"{pct(row['ci_high'])})."
-    )

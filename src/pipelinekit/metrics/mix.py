@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import narwhals as nw
 
@@ -30,7 +30,6 @@ from pipelinekit import _compat
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import check_by
 from pipelinekit.errors import ConfigError
-from pipelinekit.metrics.allocation import last_full_month, literal_rows, to_pandas
 from pipelinekit.metrics.pipeline import (
     cycle_columns,
     enter_tables,
@@ -44,11 +43,7 @@ from pipelinekit.metrics.pipeline import (
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, period_start
 from pipelinekit.rates import ZeroDivision, check_confidence, check_zero_division
 
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
-
-__all__ = ["ORIGINS", "origin_comparison", "report_section", "sql_mix"]
+__all__ = ["ORIGINS", "origin_comparison", "sql_mix"]
 
 FrameT = TypeVar("FrameT")
 
@@ -257,7 +252,7 @@ def origin_comparison(
     states = opportunity_states(opps, cutoff=cutoff, tz=tz)
     frame = _resolved_origin(states, tables["leads"], None, (), function="origin_comparison")
     stats = outcome_stats(frame, ["origin"], cycle=True)
-    listed = literal_rows(stats, [{"origin": o} for o in ORIGINS], {"origin": nw.String()})
+    listed = _compat.literal_rows(stats, [{"origin": o} for o in ORIGINS], {"origin": nw.String()})
     origins = nw.concat([listed, stats.select("origin")], how="vertical").unique(["origin"])
     counts = [c for c in stats.collect_schema().names() if c != "origin"]
     full = origins.join(stats, on="origin", how="left").with_columns(
@@ -284,63 +279,4 @@ def origin_comparison(
     ).sort("origin")
     return finish_rates(  # type: ignore[no-any-return]
         session, out, zero_division=zero_division, denominators=("sql_count", "closed_count")
-    )
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The report's SQL mix section: monthly inbound/outbound share, origin comparison.
-
-    Tables: ``share by month`` (the last 12 months up to ``as_of``: SQLs, SQLs per
-    origin and the inbound / outbound shares), ``origin comparison``
-    (:func:`origin_comparison` as of ``as_of``).
-    """
-    from pipelinekit.reporting.model import Chart, Section
-
-    opps, leads = dataset.table("opportunities"), dataset.table("leads")
-    kw: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    mix = to_pandas(sql_mix(opps, leads, **kw))
-    wide = mix.pivot_table(
-        index="period", columns="origin", values="numerator", aggfunc="sum", fill_value=0
-    )
-    monthly = wide.rename(columns=lambda c: f"{c}_count").reset_index()
-    monthly.columns.name = None
-    count_columns = [c for c in monthly.columns if c.endswith("_count")]
-    monthly.insert(1, "sql_count", monthly[count_columns].sum(axis=1))
-    for origin in ORIGINS:
-        column = f"{origin}_count"
-        if column not in monthly:
-            monthly[column] = 0
-        monthly[f"{origin}_share"] = monthly[column] / monthly["sql_count"]
-    monthly = monthly.tail(12).reset_index(drop=True)
-    comparison = to_pandas(origin_comparison(opps, leads, **kw))
-    month = last_full_month(as_of)
-    notes = (
-        "Origin of an SQL = the opportunity's origin, else its lead's; shares are of the "
-        "month's SQLs.",
-        f"Origin comparison as of the end of {as_of.isoformat()}: SQL->valid = validated / "
-        "SQLs, win rate = won / closed, cycle = days from SQL to close of won deals.",
-        f"Last full month: {month:%Y-%m}.",
-    )
-    return Section(
-        key="mix",
-        title="SQL mix",
-        tables={"share by month": monthly, "origin comparison": comparison},
-        notes=notes,
-        charts=(
-            Chart(
-                kind="stacked_bar",
-                table="share by month",
-                x="period",
-                y=("inbound_count", "outbound_count"),
-                title="SQLs by origin per month",
-            ),
-            Chart(
-                kind="line",
-                table="share by month",
-                x="period",
-                y="inbound_share",
-                percent=True,
-                title="Inbound share of SQLs",
-            ),
-        ),
     )

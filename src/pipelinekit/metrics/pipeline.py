@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import narwhals as nw
 
@@ -44,7 +44,6 @@ from pipelinekit import _compat
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import amount_band, check_by, employee_band, quantity_band
 from pipelinekit.errors import ConfigError
-from pipelinekit.metrics.allocation import to_pandas
 from pipelinekit.periods import as_of_cutoff, epoch_seconds, parse_as_of
 from pipelinekit.rates import (
     ZeroDivision,
@@ -54,16 +53,11 @@ from pipelinekit.rates import (
     with_rate_columns,
 )
 
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
-
 __all__ = [
     "BREAKDOWNS",
     "average_won_amount",
     "open_pipeline",
     "pipeline_velocity",
-    "report_section",
     "sales_cycle",
     "stale_opportunities",
     "time_in_stage",
@@ -1291,75 +1285,3 @@ def time_in_stage(
         ratio(nw.col("_days_sum"), exited).cast(nw.Float64).alias("mean_days"),
     ).sort("stage", nulls_last=True)
     return session.finish(out)  # type: ignore[no-any-return]
-
-
-# ------------------------------------------------------------------ report
-
-
-def _has_rows(frame: Any) -> bool:
-    wrapped = nw.from_native(frame)
-    lazy = wrapped.lazy() if isinstance(wrapped, nw.DataFrame) else wrapped
-    return bool(lazy.select(nw.len()).collect().item() > 0)
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The report's pipeline section as of ``as_of``.
-
-    Tables: ``open pipeline by stage`` (stage as of ``as_of`` from the stage history
-    when there is one), ``win rate`` (by count and by amount), ``sales cycle``,
-    ``velocity``, ``win rate by source``, ``time in stage`` (with a stage history),
-    ``stale opportunities`` (the 10 most idle; the note gives the total).
-    """
-    import pandas as pd
-
-    from pipelinekit.reporting.model import Chart, Section
-
-    opps = dataset.table("opportunities")
-    history = dataset.table("stage_changes")
-    history = history if _has_rows(history) else None
-    kw: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    rates = [
-        to_pandas(win_rate(opps, weight=w, **kw)).assign(weight=w) for w in ("count", "amount")
-    ]
-    win = pd.concat(rates, ignore_index=True)
-    stale = to_pandas(stale_opportunities(opps, dataset.table("activities"), history, **kw))
-    tables = {
-        "open pipeline by stage": to_pandas(open_pipeline(opps, history, **kw)),
-        "win rate": win[["weight", "numerator", "denominator", "rate", "ci_low", "ci_high"]],
-        "sales cycle": to_pandas(sales_cycle(opps, **kw)),
-        "velocity": to_pandas(pipeline_velocity(opps, **kw)),
-        "win rate by source": to_pandas(
-            win_rate_by(opps, dataset.table("leads"), by="source", **kw)
-        ),
-    }
-    if history is not None:
-        tables["time in stage"] = to_pandas(time_in_stage(history, **kw))
-    tables["stale opportunities"] = stale.head(10)[
-        ["opportunity_id", "owner_id", "stage", "amount", "last_activity_at", "idle_days"]
-    ]
-    notes = (
-        f"As of the end of {as_of.isoformat()}: open = not closed by then; "
-        "win rate = won / closed.",
-        "Velocity = open opportunities x win rate x average won amount / mean cycle days "
-        "(expected won amount per day).",
-        f"{len(stale)} stale open opportunities (no call, email or meeting on the lead or "
-        "account in 30 days).",
-    )
-    charts = (
-        Chart(
-            kind="bar",
-            table="open pipeline by stage",
-            x="stage",
-            y="open_amount",
-            title="Open pipeline amount by stage",
-        ),
-        Chart(
-            kind="hbar",
-            table="win rate by source",
-            x="source",
-            y="rate",
-            percent=True,
-            title="Win rate by source",
-        ),
-    )
-    return Section(key="pipeline", title="Pipeline", tables=tables, notes=notes, charts=charts)

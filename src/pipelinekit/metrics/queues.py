@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import attrs
 import narwhals as nw
@@ -66,14 +66,9 @@ from pipelinekit.metrics.activity import (
     _leads,
     _one,
     _statuses,
-    _to_pandas,
     _with_period,
 )
 from pipelinekit.periods import Freq, as_of_cutoff, elapsed_seconds
-
-if TYPE_CHECKING:
-    from pipelinekit.dataset import Dataset
-    from pipelinekit.reporting.model import Section
 
 __all__ = [
     "QUEUES",
@@ -84,7 +79,6 @@ __all__ = [
     "queue_counts",
     "recycle_due",
     "recycle_reasons",
-    "report_section",
     "untouched_inbound",
 ]
 
@@ -907,84 +901,3 @@ def queue_counts(
         .drop("_order")
     )
     return session.finish(table)  # type: ignore[no-any-return]
-
-
-# --------------------------------------------------------------------------- report
-
-_TOP = 10
-_SHOWN: dict[str, tuple[str, ...]] = {
-    "untouched_inbound": ("lead_id", "owner_id", "created_at", "source", "waiting_hours"),
-    "overdue_next_activity": ("lead_id", "owner_id", "next_activity_on", "overdue_days"),
-    "focus_due": ("lead_id", "owner_id", "next_activity_on", "due_in_days"),
-    "do_not_pursue_review": (
-        "lead_id",
-        "owner_id",
-        "action_status",
-        "last_activity_at",
-        "last_activity_channel",
-        "touch_count",
-    ),
-    "recycle_due": ("lead_id", "owner_id", "recycle_on", "recycle_reason", "days_since_due"),
-    "hot_leads": ("lead_id", "owner_id", "signal_at", "page_view_count", "since_signal_hours"),
-}
-
-
-def report_section(dataset: Dataset, as_of: date) -> Section:
-    """The report's queue section: leads per queue and owner, the top rows of each
-    queue and the recycle reasons."""
-    from pipelinekit.reporting.model import Chart, Section
-
-    leads, acts = dataset.table("leads"), dataset.table("activities")
-    opts: dict[str, Any] = {"as_of": as_of, "tz": dataset.tz}
-    per_owner = _to_pandas(queue_counts(leads, acts, **opts))
-    # the totals are the per-owner counts summed (every lead has one owner or none):
-    # one pass over the six queues instead of two
-    totals = per_owner.groupby("queue", sort=False, as_index=False)["lead_count"].sum()
-    sizes = dict(zip(totals["queue"], totals["lead_count"], strict=True))
-    counts = totals.set_index("queue").reindex(list(QUEUES), fill_value=0).reset_index()
-    tables: dict[str, Any] = {"counts": counts}
-    wide = per_owner.assign(owner_id=per_owner["owner_id"].fillna("(none)")).pivot_table(
-        index="owner_id", columns="queue", values="lead_count", aggfunc="sum", fill_value=0
-    )
-    owners = sorted(o for o in wide.index if o != "(none)") + [
-        o for o in wide.index if o == "(none)"
-    ]  # leads without an owner last
-    wide = wide.reindex(index=owners, columns=list(QUEUES), fill_value=0).astype("int64")
-    tables["counts_by_owner"] = wide.reset_index().rename_axis(columns=None)
-    functions: dict[str, Callable[..., Any]] = {
-        "untouched_inbound": untouched_inbound,
-        "overdue_next_activity": overdue_next_activity,
-        "focus_due": focus_due,
-        "do_not_pursue_review": do_not_pursue_review,
-        "recycle_due": recycle_due,
-        "hot_leads": hot_leads,
-    }
-    for name, function in functions.items():
-        rows = _to_pandas(function(leads, acts, **opts))
-        tables[f"top_{name}"] = rows.loc[:, list(_SHOWN[name])].head(_TOP).reset_index(drop=True)
-    tables["recycle_reasons"] = _to_pandas(recycle_reasons(leads, **opts))
-    notes = (
-        f"Queues as of the end of {as_of.isoformat()}; each top table shows the first "
-        f"{_TOP} rows in urgency order.",
-        f"{sizes.get('untouched_inbound', 0)} inbound lead(s) still untouched since their "
-        f"creation day; {sizes.get('hot_leads', 0)} hot lead(s) waiting for a touch.",
-        "Hot lead: >= 5 page views or a link click in the last 14 days after the last "
-        "outbound touch. Focus due: focus leads with next activity within 60 days.",
-    )
-    charts = (
-        Chart(
-            kind="hbar",
-            table="counts",
-            x="queue",
-            y="lead_count",
-            title="Leads waiting in each queue",
-        ),
-        Chart(
-            kind="stacked_bar",
-            table="counts_by_owner",
-            x="owner_id",
-            y=tuple(QUEUES),
-            title="Leads waiting per queue and owner",
-        ),
-    )
-    return Section(key="queues", title="Work queues", tables=tables, notes=notes, charts=charts)

@@ -1,13 +1,15 @@
-"""The KPI report: assemble (``build``), model (``Report``) and render."""
+"""The KPI report: assemble (``build``), model (``Report``), sections and renderers."""
 
-from pipelinekit.reporting.build import SECTION_BUILDERS, build_report, latest_date
+from pipelinekit.reporting.build import SECTION_KEYS, build_report, latest_date
 from pipelinekit.reporting.model import Chart, Report, Section
+from pipelinekit.reporting.notes import Note
 from pipelinekit.reporting.summary import SUMMARY_KEYS, summary
 
 __all__ = [
-    "SECTION_BUILDERS",
+    "SECTION_KEYS",
     "SUMMARY_KEYS",
     "Chart",
+    "Note",
     "Report",
     "Section",
     "build_report",

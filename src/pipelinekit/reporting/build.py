@@ -1,8 +1,8 @@
-"""Assemble the report: validate-free computation of the summary and the sections."""
+"""Assemble the report: the summary and the sections, each fact computed once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -11,36 +11,18 @@ import narwhals as nw
 
 from pipelinekit import _compat as engine
 from pipelinekit.dataset import TABLE_NAMES, Dataset
-from pipelinekit.metrics.abm import report_section as abm_section
-from pipelinekit.metrics.activity import report_section as activity_section
-from pipelinekit.metrics.allocation import report_section as allocation_section
-from pipelinekit.metrics.assets import report_section as assets_section
-from pipelinekit.metrics.cadence import report_section as cadence_section
-from pipelinekit.metrics.campaigns import report_section as campaigns_section
-from pipelinekit.metrics.funnel import report_section as funnel_section
-from pipelinekit.metrics.mix import report_section as mix_section
-from pipelinekit.metrics.pipeline import report_section as pipeline_section
-from pipelinekit.metrics.queues import report_section as queues_section
+from pipelinekit.errors import ConfigError
 from pipelinekit.periods import parse_as_of
-from pipelinekit.reporting.model import Report, SectionBuilder
+from pipelinekit.reporting.context import SectionContext
+from pipelinekit.reporting.model import Report, Section
+from pipelinekit.reporting.sections import SECTIONS
 from pipelinekit.reporting.summary import summary
+from pipelinekit.types import AsOf
 
-__all__ = ["SECTION_BUILDERS", "build_report", "latest_date"]
+__all__ = ["SECTION_KEYS", "build_report", "latest_date"]
 
-#: Section builders run by :func:`build_report`, in report order: each metric module's
-#: ``report_section(dataset, as_of)``.
-SECTION_BUILDERS: list[SectionBuilder] = [
-    funnel_section,
-    activity_section,
-    cadence_section,
-    queues_section,
-    assets_section,
-    allocation_section,
-    mix_section,
-    abm_section,
-    campaigns_section,
-    pipeline_section,
-]
+#: Every part of the report in order: the summary, then the sections.
+SECTION_KEYS: tuple[str, ...] = ("summary", *SECTIONS)
 
 _EVENT_COLUMNS = {
     "leads": ("created_at",),
@@ -49,9 +31,20 @@ _EVENT_COLUMNS = {
     "stage_changes": ("entered_at",),
 }
 
+#: Called with (step, done, total) before each part of the report is computed.
+Progress = Callable[[str, int, int], None]
+
 
 def latest_date(dataset: Dataset) -> date | None:
-    """Date of the latest event timestamp in the data (None if there is none)."""
+    """Date of the latest event timestamp in the data (``None`` if there is none).
+
+    The report's default ``as_of``: never the system clock, so a re-run on the same
+    data gives the same numbers.
+
+    >>> import pipelinekit as pk
+    >>> pk.latest_date(pk.sample_dataset())
+    datetime.date(2025, 12, 31)
+    """
     latest: datetime | None = None
     for table, columns in _EVENT_COLUMNS.items():
         frame = nw.from_native(dataset.table(table))
@@ -67,11 +60,32 @@ def latest_date(dataset: Dataset) -> date | None:
     return None if latest is None else latest.date()
 
 
+def check_sections(sections: Sequence[str] | str | None) -> tuple[str, ...]:
+    """The report parts to compute, in report order (``None``: all of them).
+
+    >>> check_sections("funnel,summary")
+    ('summary', 'funnel')
+    """
+    if sections is None:
+        return SECTION_KEYS
+    names = (
+        [s.strip() for s in sections.split(",")] if isinstance(sections, str) else list(sections)
+    )
+    unknown = [n for n in names if n not in SECTION_KEYS]
+    if unknown or not names:
+        raise ConfigError(
+            f"sections: unknown section(s) {', '.join(map(repr, unknown)) or '(none given)'}; "
+            f"choose from {', '.join(SECTION_KEYS)}"
+        )
+    return tuple(k for k in SECTION_KEYS if k in names)
+
+
 def build_report(
     dataset: Dataset,
     *,
-    as_of: date | datetime | str | None = None,
-    sections: Sequence[SectionBuilder] | None = None,
+    as_of: AsOf | None = None,
+    sections: Sequence[str] | str | None = None,
+    progress: Progress | None = None,
     **summary_options: Any,
 ) -> Report:
     """Compute the KPI report of a (validated) dataset.
@@ -87,7 +101,11 @@ def build_report(
         Day the report is computed for. ``None`` uses the date of the latest
         timestamp in the data (never the system clock) and says so in the report.
     sections
-        Section builders to run; default :data:`SECTION_BUILDERS`.
+        The parts to compute: ``"summary"`` and section keys (:data:`SECTION_KEYS`),
+        as a sequence or a comma-separated string; ``None`` (default) computes all.
+        Only what is asked is computed.
+    progress
+        Called with ``(part, done, total)`` before each part is computed.
     summary_options
         Passed to :func:`~pipelinekit.reporting.summary.summary` (cadence and capacity
         settings, ``zero_division``).
@@ -95,29 +113,39 @@ def build_report(
     Examples
     --------
     >>> import pipelinekit as pk
-    >>> rep = build_report(pk.sample_dataset())
-    >>> rep.as_of_source
-    'latest timestamp in the data'
+    >>> rep = build_report(pk.sample_dataset(), sections="summary,funnel")
+    >>> rep.as_of_source, [s.key for s in rep.sections]
+    ('latest timestamp in the data', ['funnel'])
     """
+    parts = check_sections(sections)
     if as_of is None:
         day = latest_date(dataset)
         if day is None:
-            from pipelinekit.errors import ConfigError
-
             raise ConfigError("as_of: the data has no timestamps; pass as_of explicitly")
         source = "latest timestamp in the data"
     else:
         day = parse_as_of(as_of)
         source = "given"
-    builders = SECTION_BUILDERS if sections is None else sections
     # pandas, pyarrow and DuckDB tables are converted to polars once for all sections
-    dataset = attrs.evolve(dataset, **engine.working_tables(_given_tables(dataset)))
+    working = attrs.evolve(dataset, **engine.working_tables(_given_tables(dataset)))
+    context = SectionContext.build(working, day)
+    built: list[Section] = []
+    result_summary: dict[str, Any] = {}
+    for done, key in enumerate(parts):
+        if progress is not None:
+            progress(key, done, len(parts))
+        if key == "summary":
+            result_summary = summary(working, as_of=day, facts=context.facts, **summary_options)
+        else:
+            built.append(SECTIONS[key](context))
+    if progress is not None:
+        progress("done", len(parts), len(parts))
     return Report(
         as_of=day,
         as_of_source=source,
         tz=dataset.tz,
-        summary=summary(dataset, as_of=day, **summary_options),
-        sections=tuple(b(dataset, day) for b in builders),
+        summary=result_summary,
+        sections=tuple(built),
         warnings=tuple(p.message for p in dataset.warnings),
     )
 

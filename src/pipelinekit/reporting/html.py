@@ -13,7 +13,7 @@ Examples
 >>> import pipelinekit as pk
 >>> from pipelinekit.sample import generate_sample
 >>> rep = pk.report(pk.Dataset(**generate_sample(leads=200, seed=1)), as_of="2025-06-30",
-...                 sections=[])
+...                 sections="summary")
 >>> page = render_html(rep, lang="ja")
 >>> page.startswith("<!DOCTYPE html>"), "商談化率" in page, "http" in page
 (True, True, False)

@@ -12,11 +12,12 @@ import attrs
 import pandas as pd
 
 from pipelinekit.rates import Rate
+from pipelinekit.reporting.notes import Note
 
 if TYPE_CHECKING:
     from pipelinekit.glossary import Lang
 
-__all__ = ["CHART_KINDS", "Chart", "Report", "Section", "SectionBuilder"]
+__all__ = ["CHART_KINDS", "Chart", "Note", "Report", "Section", "SectionBuilder"]
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -82,13 +83,21 @@ class Chart:
 
 @attrs.frozen(kw_only=True, eq=False)
 class Section:
-    """One report section: a key, a title, named tidy tables (pandas) and charts."""
+    """One report section: a key, a title, named tidy tables (pandas), notes and charts.
+
+    ``notes`` are :class:`~pipelinekit.reporting.notes.Note` objects (a glossary key
+    and its values), rendered in the report's language.
+    """
 
     key: str
     title: str
     tables: dict[str, pd.DataFrame] = attrs.field(factory=dict)
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     charts: tuple[Chart, ...] = ()
+
+    def note_texts(self, lang: Lang = "en") -> list[str]:
+        """The section's notes as text in ``lang``."""
+        return [note.text(lang) for note in self.notes]
 
 
 #: A section builder takes the validated dataset and the as_of day.
@@ -128,7 +137,7 @@ class Report:
             "sections": {
                 s.key: {
                     "title": s.title,
-                    "notes": list(s.notes),
+                    "notes": s.note_texts(),
                     "tables": {name: _records(frame) for name, frame in s.tables.items()},
                 }
                 for s in self.sections

@@ -20,7 +20,6 @@ from pipelinekit.glossary import (
     label,
     section_title,
     table_label,
-    translate_note,
     ui,
 )
 from pipelinekit.rates import Rate
@@ -68,8 +67,8 @@ def display_table(
 
 
 def section_notes(section: Section, lang: Lang = "en") -> list[str]:
-    """The section's notes in ``lang`` (untranslatable notes stay English)."""
-    return [translate_note(n, lang) for n in section.notes]
+    """The section's notes in ``lang``."""
+    return section.note_texts(lang)
 
 
 def _width(text: str) -> int:

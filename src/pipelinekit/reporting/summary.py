@@ -23,10 +23,10 @@ from pipelinekit._exprs import (
     touch,
 )
 from pipelinekit.dataset import Dataset
-from pipelinekit.journey import journey_frames
+from pipelinekit.facts import Facts
 from pipelinekit.metrics.allocation import DEFAULT_CAPACITY_BANDS, monthly_capacity
 from pipelinekit.metrics.cadence import cadence_window_counts
-from pipelinekit.periods import as_of_cutoff, period_start
+from pipelinekit.periods import as_of_cutoff, parse_as_of, period_start
 from pipelinekit.rates import Rate, ZeroDivision, rate
 
 __all__ = ["SUMMARY_KEYS", "summary"]
@@ -59,12 +59,6 @@ SUMMARY_KEYS = (
     "target_account_won_amount",
 )
 
-_TIMESTAMPS = {
-    "leads": ["created_at"],
-    "activities": ["occurred_at"],
-    "opportunities": ["created_at", "validated_at", "closed_at"],
-}
-
 
 def _scalar_row(frame: nw.LazyFrame[Any], *exprs: nw.Expr) -> dict[str, Any]:
     row = frame.select(*exprs).collect().rows(named=True)[0]
@@ -80,10 +74,13 @@ def summary(
     cadence_window_days: int = 14,
     capacity_bands: Mapping[str, int] = DEFAULT_CAPACITY_BANDS,
     zero_division: ZeroDivision = "nan",
+    facts: Facts | None = None,
 ) -> dict[str, Rate | int | float]:
     """Headline KPIs as of the end of ``as_of`` (keys :data:`SUMMARY_KEYS`).
 
     Counts are ``int``, amounts and talk time ``float``, rates :class:`Rate`.
+    ``facts`` (built from the same dataset as of the same day, as the report passes)
+    shares the per-lead journey with the report's sections.
 
     Examples
     --------
@@ -95,25 +92,20 @@ def summary(
     True
     """
     cutoff = as_of_cutoff(as_of)
-    natives = [
-        dataset.table(n) for n in ("leads", "activities", "opportunities", "accounts", "reps")
-    ]
-    (all_leads, acts, all_opps, accounts, reps), _ = _compat.enter(natives, function="summary")
-    all_leads = _compat.to_local_naive(
-        all_leads, _TIMESTAMPS["leads"], tz=dataset.tz, table="leads"
-    )
-    acts = _compat.to_local_naive(
-        acts, _TIMESTAMPS["activities"], tz=dataset.tz, table="activities"
-    )
-    all_opps = _compat.to_local_naive(
-        all_opps, _TIMESTAMPS["opportunities"], tz=dataset.tz, table="opportunities"
-    )
+    if facts is None:
+        names = ("leads", "activities", "opportunities", "accounts", "reps")
+        lazies, _ = _compat.enter([dataset.table(n) for n in names], function="summary")
+        facts = Facts(
+            dict(zip(names, lazies, strict=True)), as_of=parse_as_of(as_of), tz=dataset.tz
+        )
+    all_leads, all_opps = facts.table("leads"), facts.table("opportunities")
+    accounts, reps = facts.table("accounts"), facts.table("reps")
     leads = all_leads.filter(nw.col("created_at") < cutoff)
-    acts = acts.filter(nw.col("occurred_at") < cutoff)
+    acts = facts.table("activities").filter(nw.col("occurred_at") < cutoff)
     opps = all_opps.filter(nw.col("created_at") < cutoff)
 
     out: dict[str, Any] = {}
-    out.update(_lead_counts(leads, acts, opps, cutoff))
+    out.update(_lead_counts(facts.journey()))
     out.update(_activity_counts(acts))
     out.update(_opportunity_counts(opps, cutoff))
     out["same_day"] = _same_day_touched(leads, acts)
@@ -165,15 +157,9 @@ def _plain(value: Any) -> Any:
     return int(value)
 
 
-def _lead_counts(
-    leads: nw.LazyFrame[Any],
-    acts: nw.LazyFrame[Any],
-    opps: nw.LazyFrame[Any],
-    cutoff: datetime,
-) -> dict[str, Any]:
-    j = journey_frames(leads, acts, opps)
+def _lead_counts(journey: nw.LazyFrame[Any]) -> dict[str, Any]:
     return _scalar_row(
-        j,
+        journey,
         nw.len().alias("leads"),
         flag(nw.col("origin") == "inbound").sum().alias("inbound_leads"),
         flag(~nw.col("first_touch_at").is_null()).sum().alias("touched_leads"),

@@ -1,0 +1,76 @@
+"""Report section ``mix``: monthly inbound / outbound share of SQLs, origin comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pipelinekit.metrics.mix import ORIGINS, origin_comparison, sql_mix
+from pipelinekit.periods import last_full_month
+from pipelinekit.reporting.context import SectionContext, to_pandas
+from pipelinekit.reporting.model import Chart, Section
+from pipelinekit.reporting.notes import Note
+
+__all__ = ["build"]
+
+
+def build(ctx: SectionContext) -> Section:
+    """The report's SQL mix section: monthly inbound/outbound share, origin comparison.
+
+    Tables: ``share by month`` (the last 12 months up to ``as_of``: SQLs, SQLs per
+    origin and the inbound / outbound shares), ``origin comparison``
+    (:func:`origin_comparison` as of ``as_of``).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import pipelinekit as pk
+    >>> section = build(SectionContext.build(pk.sample_dataset(), date(2025, 12, 31)))
+    >>> list(section.tables)
+    ['share by month', 'origin comparison']
+    """
+    opps, leads = ctx.table("opportunities"), ctx.table("leads")
+    kw: dict[str, Any] = {"as_of": ctx.as_of, "tz": ctx.tz}
+    mix = to_pandas(sql_mix(opps, leads, **kw))
+    wide = mix.pivot_table(
+        index="period", columns="origin", values="numerator", aggfunc="sum", fill_value=0
+    )
+    monthly = wide.rename(columns=lambda c: f"{c}_count").reset_index()
+    monthly.columns.name = None
+    count_columns = [c for c in monthly.columns if c.endswith("_count")]
+    monthly.insert(1, "sql_count", monthly[count_columns].sum(axis=1))
+    for origin in ORIGINS:
+        column = f"{origin}_count"
+        if column not in monthly:
+            monthly[column] = 0
+        monthly[f"{origin}_share"] = monthly[column] / monthly["sql_count"]
+    monthly = monthly.tail(12).reset_index(drop=True)
+    comparison = to_pandas(origin_comparison(opps, leads, **kw))
+    month = last_full_month(ctx.as_of)
+    notes = (
+        Note("mix_origin"),
+        Note("mix_comparison", {"as_of": ctx.as_of.isoformat()}),
+        Note("last_full_month", {"month": f"{month:%Y-%m}"}),
+    )
+    return Section(
+        key="mix",
+        title="SQL mix",
+        tables={"share by month": monthly, "origin comparison": comparison},
+        notes=notes,
+        charts=(
+            Chart(
+                kind="stacked_bar",
+                table="share by month",
+                x="period",
+                y=("inbound_count", "outbound_count"),
+                title="SQLs by origin per month",
+            ),
+            Chart(
+                kind="line",
+                table="share by month",
+                x="period",
+                y="inbound_share",
+                percent=True,
+                title="Inbound share of SQLs",
+            ),
+        ),
+    )

@@ -1,0 +1,84 @@
+"""Report section ``pipeline``: open pipeline, win rate, cycle, velocity, stale deals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from pipelinekit.metrics.pipeline import (
+    open_pipeline,
+    pipeline_velocity,
+    sales_cycle,
+    stale_opportunities,
+    time_in_stage,
+    win_rate,
+    win_rate_by,
+)
+from pipelinekit.reporting.context import SectionContext, to_pandas
+from pipelinekit.reporting.model import Chart, Section
+from pipelinekit.reporting.notes import Note
+
+__all__ = ["build"]
+
+
+def build(ctx: SectionContext) -> Section:
+    """The report's pipeline section as of ``as_of``.
+
+    Tables: ``open pipeline by stage`` (stage as of ``as_of`` from the stage history
+    when there is one), ``win rate`` (by count and by amount), ``sales cycle``,
+    ``velocity``, ``win rate by source``, ``time in stage`` (with a stage history),
+    ``stale opportunities`` (the 10 most idle; the note gives the total).
+
+    Examples
+    --------
+    >>> from datetime import date
+    >>> import pipelinekit as pk
+    >>> section = build(SectionContext.build(pk.sample_dataset(), date(2025, 12, 31)))
+    >>> section.tables["win rate"]["weight"].tolist()
+    ['count', 'amount']
+    """
+    opps = ctx.table("opportunities")
+    history = ctx.table("stage_changes")
+    history = history if ctx.has_rows("stage_changes") else None
+    kw: dict[str, Any] = {"as_of": ctx.as_of, "tz": ctx.tz}
+    rates = [
+        to_pandas(win_rate(opps, weight=w, **kw)).assign(weight=w) for w in ("count", "amount")
+    ]
+    win = pd.concat(rates, ignore_index=True)
+    stale = to_pandas(stale_opportunities(opps, ctx.table("activities"), history, **kw))
+    tables = {
+        "open pipeline by stage": to_pandas(open_pipeline(opps, history, **kw)),
+        "win rate": win[["weight", "numerator", "denominator", "rate", "ci_low", "ci_high"]],
+        "sales cycle": to_pandas(sales_cycle(opps, **kw)),
+        "velocity": to_pandas(pipeline_velocity(opps, **kw)),
+        "win rate by source": to_pandas(win_rate_by(opps, ctx.table("leads"), by="source", **kw)),
+    }
+    if history is not None:
+        tables["time in stage"] = to_pandas(time_in_stage(history, **kw))
+    tables["stale opportunities"] = stale.head(10)[
+        ["opportunity_id", "owner_id", "stage", "amount", "last_activity_at", "idle_days"]
+    ]
+    notes = (
+        Note("pipeline_as_of", {"as_of": ctx.as_of.isoformat()}),
+        Note("pipeline_velocity"),
+        Note("pipeline_stale", {"stale": len(stale), "days": 30}),
+    )
+    charts = (
+        Chart(
+            kind="bar",
+            table="open pipeline by stage",
+            x="stage",
+            y="open_amount",
+            title="Open pipeline amount by stage",
+        ),
+        Chart(
+            kind="hbar",
+            table="win rate by source",
+            x="source",
+            y="rate",
+            percent=True,
+            title="Win rate by source",
+        ),
+    )
+    return Section(key="pipeline", title="Pipeline", tables=tables, notes=notes, charts=charts)
