@@ -51,26 +51,42 @@ from pipelinekit._exprs import (
     is_email_delivered,
     is_outbound,
     require_columns,
-    touch,
-    when_flag,
 )
-from pipelinekit.domain import ActionStatus, Channel, Direction, Origin
-from pipelinekit.errors import ConfigError
+from pipelinekit.facts.response import lead_response
+from pipelinekit.metrics._lead_frames import (
+    CHANNELS,
+    DIRECTIONS,
+    ORIGINS,
+    aggregate,
+    check_count,
+    check_keys,
+    check_keys_present,
+    check_option,
+    connected_call,
+    direction_filter,
+    enter_activities,
+    enter_leads,
+    finish_sorted,
+    int_counts,
+    optional_cutoff,
+    optional_freq,
+    with_activity_keys,
+    with_one,
+    with_period,
+    with_rates,
+)
 from pipelinekit.periods import (
     DEFAULT_COUNTRY,
     Freq,
-    as_of_cutoff,
     check_country,
     check_freq,
     elapsed_seconds,
     next_business_day_start,
-    period_start,
 )
 from pipelinekit.rates import (
     ZeroDivision,
     check_zero_division,
     raise_on_zero_denominator,
-    with_rate_columns,
 )
 
 __all__ = [
@@ -93,216 +109,9 @@ Signal = Literal["page_view_burst", "link_click", "form_submit"]
 TimeUnit = Literal["s", "minutes", "hours", "days"]
 EmailDenominator = Literal["delivered", "leads"]
 
-#: Columns ``by`` may name that are derived from ``occurred_at``.
-DERIVED_ACTIVITY_COLUMNS = ("hour", "weekday")
-#: Timestamp and date columns of the leads table converted at entry.
-LEAD_TIME_COLUMNS = ("created_at", "next_activity_on", "recycle_on")
-_ACTIVITY_COLUMNS = ("lead_id", "occurred_at", "channel", "direction", "outcome")
-_TOUCH_CHANNELS = ("call", "email", "meeting")
 _UNIT_SECONDS: dict[str, float] = {"s": 1.0, "minutes": 60.0, "hours": 3600.0, "days": 86400.0}
 _QUANTILES = (("median", 0.5), ("p75", 0.75), ("p90", 0.9))
-_RESERVED = ("period",)
-
-# --------------------------------------------------------------------------- parameters
-
-
-def _keys(by: By, *, name: str = "by") -> tuple[str, ...]:
-    """``by`` as a tuple of distinct column names."""
-    keys = (by,) if isinstance(by, str) else tuple(by)
-    if not all(isinstance(k, str) and k for k in keys):
-        raise ConfigError(f"{name} must be a column name or a sequence of names; got {by!r}")
-    if len(set(keys)) != len(keys):
-        raise ConfigError(f"{name} names a column twice: {list(keys)}")
-    reserved = [k for k in keys if k in _RESERVED]
-    if reserved:
-        raise ConfigError(f"{name} must not name {reserved[0]!r}; use freq= for periods")
-    return keys
-
-
-def _choice(name: str, value: Any, allowed: Sequence[str], *, optional: bool = False) -> Any:
-    """Validate a string option against ``allowed`` (``None`` too when ``optional``)."""
-    if value is None and optional:
-        return None
-    if not isinstance(value, str) or str(value) not in allowed:
-        options = ", ".join(repr(a) for a in allowed) + (" or None" if optional else "")
-        raise ConfigError(f"{name} must be one of {options}; got {value!r}")
-    return str(value)
-
-
-def _count_param(name: str, value: Any, *, minimum: int) -> int:
-    """Validate an integer option (bools are rejected)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ConfigError(f"{name} must be an integer >= {minimum}; got {value!r}")
-    return value
-
-
-def _freq(freq: Any) -> Freq | None:
-    return None if freq is None else check_freq(freq)
-
-
-def _cutoff(as_of: AsOf | None) -> datetime | None:
-    return None if as_of is None else as_of_cutoff(as_of)
-
-
-def _statuses(name: str, statuses: Sequence[str] | None) -> tuple[str, ...] | None:
-    """Validate a sequence of lead ``action_status`` values (``None`` = any)."""
-    if statuses is None:
-        return None
-    values = (statuses,) if isinstance(statuses, str) else tuple(statuses)
-    allowed = [s.value for s in ActionStatus]
-    bad = [s for s in values if s not in allowed]
-    if bad:
-        raise ConfigError(
-            f"{name} must be action_status values ({', '.join(map(repr, allowed))}); got {bad[0]!r}"
-        )
-    return tuple(str(s) for s in values)
-
-
-_DIRECTIONS = tuple(d.value for d in Direction)
-_ORIGINS = tuple(o.value for o in Origin)
-_CHANNELS = tuple(c.value for c in Channel)
-
-# --------------------------------------------------------------------------- frames
-
-
-def _activities(
-    frame: nw.LazyFrame[Any],
-    *,
-    cutoff: datetime | None,
-    tz: str,
-    required: Sequence[str] = (),
-) -> nw.LazyFrame[Any]:
-    """Activities with naive local ``occurred_at``, rows after ``cutoff`` dropped."""
-    require_columns(frame, "activities", [*_ACTIVITY_COLUMNS, *required])
-    frame = _compat.to_local_naive(frame, ["occurred_at"], tz=tz, table="activities")
-    return frame if cutoff is None else frame.filter(nw.col("occurred_at") < cutoff)
-
-
-def _leads(
-    frame: nw.LazyFrame[Any],
-    *,
-    cutoff: datetime | None,
-    tz: str,
-    required: Sequence[str] = (),
-    origin: str | None = None,
-    statuses: Sequence[str] | None = None,
-) -> nw.LazyFrame[Any]:
-    """Leads created before ``cutoff`` with naive local timestamps, optionally filtered
-    by ``origin`` and ``action_status``."""
-    need = ["lead_id", "created_at", *required]
-    if origin is not None:
-        need.append("origin")
-    if statuses is not None:
-        need.append("action_status")
-    require_columns(frame, "leads", list(dict.fromkeys(need)))
-    frame = _compat.to_local_naive(frame, LEAD_TIME_COLUMNS, tz=tz, table="leads")
-    if cutoff is not None:
-        frame = frame.filter(nw.col("created_at") < cutoff)
-    if origin is not None:
-        frame = frame.filter((nw.col("origin") == origin).fill_null(value=False))
-    if statuses is not None:
-        frame = frame.filter(nw.col("action_status").is_in(list(statuses)).fill_null(value=False))
-    return frame
-
-
-def _check_keys_present(keys: Sequence[str], available: Sequence[str], *, name: str) -> None:
-    unknown = [k for k in keys if k not in available]
-    if unknown:
-        raise ConfigError(
-            f"{name} names unknown column {unknown[0]!r}; available: {', '.join(available)}"
-        )
-
-
-def _with_activity_keys(
-    acts: nw.LazyFrame[Any],
-    keys: Sequence[str],
-    *,
-    leads: nw.LazyFrame[Any] | None,
-    freq: Freq | None,
-) -> tuple[nw.LazyFrame[Any], tuple[str, ...]]:
-    """Add what the group keys need: derived ``hour``/``weekday``, lead columns joined
-    on ``lead_id`` (activity columns win), and ``period``. Returns the frame and keys."""
-    own = acts.collect_schema().names()
-    lead_names = [] if leads is None else leads.collect_schema().names()
-    available = list(dict.fromkeys([*own, *DERIVED_ACTIVITY_COLUMNS, *lead_names]))
-    _check_keys_present(keys, available, name="by")
-    derived = {
-        "hour": nw.col("occurred_at").dt.hour().cast(nw.Int64).alias("hour"),
-        "weekday": _compat.iso_weekday(nw.col("occurred_at")).alias("weekday"),
-    }
-    exprs = [derived[k] for k in keys if k in derived and k not in own]
-    if exprs:
-        acts = acts.with_columns(*exprs)
-    from_leads = [k for k in keys if k not in own and k not in derived]
-    if from_leads and leads is not None:
-        acts = acts.join(leads.select("lead_id", *from_leads), on="lead_id", how="left")
-    return _with_period(acts, "occurred_at", keys, freq)
-
-
-def _with_period(
-    frame: nw.LazyFrame[Any], column: str, keys: Sequence[str], freq: Freq | None
-) -> tuple[nw.LazyFrame[Any], tuple[str, ...]]:
-    """Add ``period`` (start of the ``freq`` period of ``column``) to frame and keys."""
-    if freq is None:
-        return frame, tuple(keys)
-    period = period_start(nw.col(column), freq).cast(nw.Datetime("us")).alias("period")
-    return frame.with_columns(period), (*keys, "period")
-
-
-def _aggregate(frame: nw.LazyFrame[Any], keys: Sequence[str], *aggs: nw.Expr) -> nw.LazyFrame[Any]:
-    """``group_by(keys).agg(aggs)``, or one overall row when there are no keys."""
-    if keys:
-        return frame.group_by(*keys).agg(*aggs)
-    return frame.select(*aggs)
-
-
-def _counts(*names: str) -> list[nw.Expr]:
-    """Count columns as Int64, missing sums (empty groups) as 0."""
-    return [nw.col(n).fill_null(0).cast(nw.Int64) for n in names]
-
-
-def _with_rates(
-    frame: nw.LazyFrame[Any],
-    numerator: str,
-    denominator: str,
-    zero_division: ZeroDivision,
-    prefix: str = "",
-) -> nw.LazyFrame[Any]:
-    """``frame`` with ``{prefix}rate``, ``{prefix}ci_low``, ``{prefix}ci_high``."""
-    return with_rate_columns(
-        frame, numerator, denominator, zero_division=zero_division, prefix=prefix
-    )
-
-
-def _finish(
-    session: _compat.Session,
-    frame: nw.LazyFrame[Any],
-    keys: Sequence[str],
-    *,
-    zero_division: ZeroDivision | None = None,
-    denominator: str = "denominator",
-    descending: bool | Sequence[bool] = False,
-) -> Any:
-    """Sort on the full keys (nulls last), check ``zero_division="raise"``, hand back."""
-    if zero_division == "raise":
-        raise_on_zero_denominator(frame.collect(), denominator, session.function)
-    if keys:
-        frame = frame.sort(*keys, descending=descending, nulls_last=True)
-    return session.finish(frame)
-
-
-def _one(frame: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    return frame.with_columns(nw.lit(1).cast(nw.Int64).alias("_one"))
-
-
-def _direction_filter(direction: str | None) -> nw.Expr:
-    if direction is None:
-        return nw.lit(value=True)
-    return (nw.col("direction") == direction).fill_null(value=False)
-
-
-def _connected_call() -> nw.Expr:
-    return is_call() & (nw.col("outcome") == "connected").fill_null(value=False)
+_TOUCH_CHANNELS = ("call", "email", "meeting")
 
 
 # --------------------------------------------------------------------------- activity
@@ -355,20 +164,20 @@ def activity_volume(
     0    call 2025-04-01               2              1
     1   email 2025-04-01               1              0
     """
-    keys = _keys(by)
-    period_freq = _freq(freq)
-    wanted = [_choice("channels", c, _CHANNELS) for c in _keys(channels, name="channels")]
-    cutoff = _cutoff(as_of)
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
+    wanted = [check_option("channels", c, CHANNELS) for c in check_keys(channels, name="channels")]
+    cutoff = optional_cutoff(as_of)
     (lf,), session = _compat.enter([activities], function="activity_volume")
-    acts = _activities(lf, cutoff=cutoff, tz=tz)
+    acts = enter_activities(lf, cutoff=cutoff, tz=tz)
     acts = acts.filter(nw.col("channel").is_in(wanted).fill_null(value=False))
-    acts, group = _with_activity_keys(acts, keys, leads=None, freq=period_freq)
-    acts = _one(acts).with_columns(flag(connect()).alias("connect_count"))
-    table = _aggregate(
+    acts, group = with_activity_keys(acts, keys, leads=None, freq=period_freq)
+    acts = with_one(acts).with_columns(flag(connect()).alias("connect_count"))
+    table = aggregate(
         acts, group, nw.col("_one").sum().alias("activity_count"), nw.col("connect_count").sum()
     )
-    table = table.select(*group, *_counts("activity_count", "connect_count"))
-    return _finish(session, table, group)  # type: ignore[no-any-return]
+    table = table.select(*group, *int_counts("activity_count", "connect_count"))
+    return finish_sorted(session, table, group)  # type: ignore[no-any-return]
 
 
 def talk_time(
@@ -418,19 +227,19 @@ def talk_time(
     {'owner_id': 'R1', 'call_count': 2, 'connect_count': 1, 'disconnect_count': 1,
      'talk_time_s': 300.0, 'talk_time_per_call_s': 150.0, 'talk_time_per_connect_s': 300.0}
     """
-    keys = _keys(by)
-    period_freq = _freq(freq)
-    wanted = _choice("direction", direction, _DIRECTIONS, optional=True)
-    cutoff = _cutoff(as_of)
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
+    wanted = check_option("direction", direction, DIRECTIONS, optional=True)
+    cutoff = optional_cutoff(as_of)
     (lf,), session = _compat.enter([activities], function="talk_time")
-    acts = _activities(lf, cutoff=cutoff, tz=tz, required=("duration_s",))
-    calls = acts.filter(is_call() & _direction_filter(wanted))
-    calls, group = _with_activity_keys(calls, keys, leads=None, freq=period_freq)
-    calls = _one(calls).with_columns(
-        flag(_connected_call()).alias("connect_count"),
+    acts = enter_activities(lf, cutoff=cutoff, tz=tz, required=("duration_s",))
+    calls = acts.filter(is_call() & direction_filter(wanted))
+    calls, group = with_activity_keys(calls, keys, leads=None, freq=period_freq)
+    calls = with_one(calls).with_columns(
+        flag(connected_call()).alias("connect_count"),
         nw.col("duration_s").cast(nw.Float64).fill_null(0.0).alias("talk_time_s"),
     )
-    table = _aggregate(
+    table = aggregate(
         calls,
         group,
         nw.col("_one").sum().alias("call_count"),
@@ -439,7 +248,7 @@ def talk_time(
     )
     talk = nw.col("talk_time_s")
     table = table.select(
-        *group, *_counts("call_count", "connect_count"), talk.fill_null(0.0).cast(nw.Float64)
+        *group, *int_counts("call_count", "connect_count"), talk.fill_null(0.0).cast(nw.Float64)
     ).with_columns(
         (nw.col("call_count") - nw.col("connect_count")).cast(nw.Int64).alias("disconnect_count"),
         _per("talk_time_s", "call_count").alias("talk_time_per_call_s"),
@@ -454,7 +263,7 @@ def talk_time(
         "talk_time_per_call_s",
         "talk_time_per_connect_s",
     )
-    return _finish(session, table, group)  # type: ignore[no-any-return]
+    return finish_sorted(session, table, group)  # type: ignore[no-any-return]
 
 
 def _per(numerator: str, denominator: str) -> nw.Expr:
@@ -527,28 +336,28 @@ def connect_rate(
     0    10   0.0
     1    15   1.0
     """
-    keys = _keys(by)
-    period_freq = _freq(freq)
-    wanted = _choice("direction", direction, _DIRECTIONS, optional=True)
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
+    wanted = check_option("direction", direction, DIRECTIONS, optional=True)
     zero_division = check_zero_division(zero_division)
-    cutoff = _cutoff(as_of)
+    cutoff = optional_cutoff(as_of)
     frames = [activities] if leads is None else [activities, leads]
     lfs, session = _compat.enter(frames, function="connect_rate")
-    acts = _activities(lfs[0], cutoff=cutoff, tz=tz)
-    lead_frame = None if leads is None else _leads(lfs[1], cutoff=None, tz=tz)
-    calls = acts.filter(is_call() & _direction_filter(wanted))
-    calls, group = _with_activity_keys(calls, keys, leads=lead_frame, freq=period_freq)
-    calls = _one(calls).with_columns(flag(_connected_call()).alias("numerator"))
-    table = _aggregate(
+    acts = enter_activities(lfs[0], cutoff=cutoff, tz=tz)
+    lead_frame = None if leads is None else enter_leads(lfs[1], cutoff=None, tz=tz)
+    calls = acts.filter(is_call() & direction_filter(wanted))
+    calls, group = with_activity_keys(calls, keys, leads=lead_frame, freq=period_freq)
+    calls = with_one(calls).with_columns(flag(connected_call()).alias("numerator"))
+    table = aggregate(
         calls, group, nw.col("numerator").sum(), nw.col("_one").sum().alias("denominator")
     )
-    table = _with_rates(
-        table.select(*group, *_counts("numerator", "denominator")),
+    table = with_rates(
+        table.select(*group, *int_counts("numerator", "denominator")),
         "numerator",
         "denominator",
         zero_division,
     )
-    return _finish(session, table, group, zero_division=zero_division)  # type: ignore[no-any-return]
+    return finish_sorted(session, table, group, zero_division=zero_division)  # type: ignore[no-any-return]
 
 
 def call_connect_sql_chain(
@@ -605,30 +414,30 @@ def call_connect_sql_chain(
     1 2025-05-01           0              0          1           NaN
     """
     period_freq = check_freq(freq)
-    wanted = _choice("direction", direction, _DIRECTIONS, optional=True)
+    wanted = check_option("direction", direction, DIRECTIONS, optional=True)
     zero_division = check_zero_division(zero_division)
-    cutoff = _cutoff(as_of)
+    cutoff = optional_cutoff(as_of)
     (lf_acts, lf_opps), session = _compat.enter(
         [activities, opportunities], function="call_connect_sql_chain"
     )
-    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
+    acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
     require_columns(lf_opps, "opportunities", ["created_at"])
     opps = _compat.to_local_naive(lf_opps, ["created_at"], tz=tz, table="opportunities")
     if cutoff is not None:
         opps = opps.filter(nw.col("created_at") < cutoff)
-    calls, group = _with_period(
-        acts.filter(is_call() & _direction_filter(wanted)), "occurred_at", (), period_freq
+    calls, group = with_period(
+        acts.filter(is_call() & direction_filter(wanted)), "occurred_at", (), period_freq
     )
-    sqls, _ = _with_period(opps, "created_at", (), period_freq)
+    sqls, _ = with_period(opps, "created_at", (), period_freq)
     zero = nw.lit(0).cast(nw.Int64)
     parts = [
-        _one(calls).select(
+        with_one(calls).select(
             "period",
             nw.col("_one").alias("call_count"),
-            flag(_connected_call()).alias("connect_count"),
+            flag(connected_call()).alias("connect_count"),
             zero.alias("sql_count"),
         ),
-        _one(sqls).select(
+        with_one(sqls).select(
             "period",
             zero.alias("call_count"),
             zero.alias("connect_count"),
@@ -640,10 +449,10 @@ def call_connect_sql_chain(
         nw.concat(parts, how="vertical")
         .group_by("period")
         .agg(*[nw.col(n).sum() for n in names])
-        .select("period", *_counts(*names))
+        .select("period", *int_counts(*names))
     )
     zero_value = 0.0 if zero_division == "0" else None
-    table = _with_rates(table, "connect_count", "call_count", zero_division, "connect_")
+    table = with_rates(table, "connect_count", "call_count", zero_division, "connect_")
     table = table.with_columns(
         nw.when(nw.col("connect_count") > 0)
         .then(nw.col("sql_count").cast(nw.Float64) / nw.col("connect_count").cast(nw.Float64))
@@ -658,7 +467,7 @@ def call_connect_sql_chain(
         raise_on_zero_denominator(
             table.collect(), "connect_count", "call_connect_sql_chain (no connects)"
         )
-    return _finish(session, table, group)  # type: ignore[no-any-return]
+    return finish_sorted(session, table, group)  # type: ignore[no-any-return]
 
 
 # --------------------------------------------------------------------------- email
@@ -734,19 +543,19 @@ def email_engagement(
        sent_count  delivered_count  opened_count  open_rate  reply_rate
     0           3                2             1        0.5         0.0
     """
-    keys = _keys(by)
-    period_freq = _freq(freq)
-    mode = _choice("denominator", denominator, get_args(EmailDenominator))
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
+    mode = check_option("denominator", denominator, get_args(EmailDenominator))
     zero_division = check_zero_division(zero_division)
-    cutoff = _cutoff(as_of)
+    cutoff = optional_cutoff(as_of)
     frames = [activities] if leads is None else [activities, leads]
     lfs, session = _compat.enter(frames, function="email_engagement")
-    acts = _activities(lfs[0], cutoff=cutoff, tz=tz)
-    lead_frame = None if leads is None else _leads(lfs[1], cutoff=None, tz=tz)
+    acts = enter_activities(lfs[0], cutoff=cutoff, tz=tz)
+    lead_frame = None if leads is None else enter_leads(lfs[1], cutoff=None, tz=tz)
     emails = acts.filter(is_outbound("email"))
     if mode == "leads":
         emails = emails.filter(~nw.col("lead_id").is_null())
-    emails, group = _with_activity_keys(emails, keys, leads=lead_frame, freq=period_freq)
+    emails, group = with_activity_keys(emails, keys, leads=lead_frame, freq=period_freq)
     emails = emails.with_columns(
         nw.lit(1).cast(nw.Int64).alias("sent_count"),
         flag((nw.col("outcome") == "bounced").fill_null(value=False)).alias("bounced_count"),
@@ -758,85 +567,16 @@ def email_engagement(
     if mode == "leads":
         # one row per (group, lead): a lead counts once per flag
         emails = emails.group_by(*group, "lead_id").agg(*[nw.col(c).max() for c in _EMAIL_COUNTS])
-    table = _aggregate(emails, group, *[nw.col(c).sum() for c in _EMAIL_COUNTS])
-    table = table.select(*group, *_counts(*_EMAIL_COUNTS))
+    table = aggregate(emails, group, *[nw.col(c).sum() for c in _EMAIL_COUNTS])
+    table = table.select(*group, *int_counts(*_EMAIL_COUNTS))
     for name, prefix in (("opened", "open_"), ("clicked", "click_"), ("replied", "reply_")):
-        table = _with_rates(table, f"{name}_count", "delivered_count", zero_division, prefix)
-    return _finish(  # type: ignore[no-any-return]
+        table = with_rates(table, f"{name}_count", "delivered_count", zero_division, prefix)
+    return finish_sorted(  # type: ignore[no-any-return]
         session, table, group, zero_division=zero_division, denominator="delivered_count"
     )
 
 
 # --------------------------------------------------------------------------- speed to lead
-
-
-def _first_signal(
-    acts: nw.LazyFrame[Any], signal: str, *, page_views: int, burst_days: int
-) -> nw.LazyFrame[Any]:
-    """Per lead: ``start_at`` = time of its first web signal of the given kind.
-
-    A page-view burst happens at the page view that completes ``page_views`` page
-    views within ``burst_days`` days (the earliest counted one is less than
-    ``burst_days`` days before it); ties on time are ordered by ``activity_id``.
-    """
-    web = acts.filter(
-        ~nw.col("lead_id").is_null() & (nw.col("channel") == "web").fill_null(value=False)
-    )
-    if signal != "page_view_burst":
-        hits = web.filter((nw.col("outcome") == signal).fill_null(value=False))
-        return hits.group_by("lead_id").agg(nw.col("occurred_at").min().alias("start_at"))
-    views = web.filter((nw.col("outcome") == "page_view").fill_null(value=False))
-    earliest = (
-        nw.col("occurred_at")
-        .shift(page_views - 1)
-        .over("lead_id", order_by=["occurred_at", "activity_id"])
-    )
-    bursts = views.with_columns(earliest.alias("_earliest")).filter(
-        ~nw.col("_earliest").is_null()
-        & (nw.col("occurred_at") < nw.col("_earliest") + timedelta(days=burst_days))
-    )
-    return bursts.group_by("lead_id").agg(nw.col("occurred_at").min().alias("start_at"))
-
-
-def _lead_response(
-    leads: nw.LazyFrame[Any],
-    acts: nw.LazyFrame[Any],
-    *,
-    signal: str | None = None,
-    page_views: int = 5,
-    burst_days: int = 14,
-) -> nw.LazyFrame[Any]:
-    """Leads with ``start_at`` (creation or first signal), ``day_start`` (midnight of
-    the creation day), ``first_touch_at`` (first outbound touch at or after
-    ``start_at``) and ``first_touch_from_day_at`` (first outbound touch at or after
-    ``day_start``). Leads without the signal are dropped in signal mode."""
-    if signal is None:
-        starts = leads.with_columns(nw.col("created_at").alias("start_at"))
-    else:
-        first = _first_signal(acts, signal, page_views=page_views, burst_days=burst_days)
-        starts = leads.join(first, on="lead_id", how="inner")
-    starts = starts.with_columns(
-        nw.col("created_at").dt.truncate("1d").cast(nw.Datetime("us")).alias("day_start")
-    )
-    touches = acts.filter(touch() & ~nw.col("lead_id").is_null()).select("lead_id", "occurred_at")
-    firsts = (
-        starts.select("lead_id", "start_at", "day_start")
-        .join(touches, on="lead_id", how="inner")
-        .with_columns(
-            when_flag(nw.col("occurred_at") >= nw.col("start_at"), nw.col("occurred_at")).alias(
-                "first_touch_at"
-            ),
-            when_flag(nw.col("occurred_at") >= nw.col("day_start"), nw.col("occurred_at")).alias(
-                "first_touch_from_day_at"
-            ),
-        )
-        .group_by("lead_id")
-        .agg(nw.col("first_touch_at").min(), nw.col("first_touch_from_day_at").min())
-    )
-    return starts.join(firsts, on="lead_id", how="left").with_columns(
-        nw.col("first_touch_at").cast(nw.Datetime("us")),
-        nw.col("first_touch_from_day_at").cast(nw.Datetime("us")),
-    )
 
 
 def _quantile_aggs(
@@ -952,24 +692,26 @@ def speed_to_lead(
       owner_id  lead_count  touched_count  median_minutes  p75_minutes  p90_minutes
     0       R1           3              2            20.0         25.0         28.0
     """
-    keys = _keys(by)
-    period_freq = _freq(freq)
-    kind = _choice("signal", signal, get_args(Signal), optional=True)
-    wanted_origin = _choice("origin", origin, _ORIGINS, optional=True)
-    time_unit = _choice("unit", unit, get_args(TimeUnit))
-    page_views = _count_param("page_views", page_views, minimum=1)
-    burst_days = _count_param("burst_days", burst_days, minimum=1)
-    cutoff = _cutoff(as_of)
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
+    kind = check_option("signal", signal, get_args(Signal), optional=True)
+    wanted_origin = check_option("origin", origin, ORIGINS, optional=True)
+    time_unit = check_option("unit", unit, get_args(TimeUnit))
+    page_views = check_count("page_views", page_views, minimum=1)
+    burst_days = check_count("burst_days", burst_days, minimum=1)
+    cutoff = optional_cutoff(as_of)
     (lf_leads, lf_acts), session = _compat.enter([leads, activities], function="speed_to_lead")
-    lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, origin=wanted_origin)
-    _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
-    acts = _activities(lf_acts, cutoff=cutoff, tz=tz, required=("activity_id",) if kind else ())
-    response = _lead_response(
+    lead_frame = enter_leads(lf_leads, cutoff=cutoff, tz=tz, origin=wanted_origin)
+    check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
+    acts = enter_activities(
+        lf_acts, cutoff=cutoff, tz=tz, required=("activity_id",) if kind else ()
+    )
+    response = lead_response(
         lead_frame, acts, signal=kind, page_views=page_views, burst_days=burst_days
     )
-    response, group = _with_period(response, "start_at", keys, period_freq)
+    response, group = with_period(response, "start_at", keys, period_freq)
     elapsed = elapsed_seconds(nw.col("start_at"), nw.col("first_touch_at"))
-    response = _one(response).with_columns(
+    response = with_one(response).with_columns(
         (elapsed / _UNIT_SECONDS[time_unit]).alias("_elapsed"),
         flag(~nw.col("first_touch_at").is_null()).alias("touched_count"),
     )
@@ -980,15 +722,15 @@ def speed_to_lead(
     response, quantile_aggs, quantile_exprs = _quantile_aggs(
         response, "_elapsed", partition, "lead_id", names
     )
-    table = _aggregate(
+    table = aggregate(
         response,
         group,
         nw.col("_one").sum().alias("lead_count"),
         nw.col("touched_count").sum(),
         *quantile_aggs,
     )
-    table = table.select(*group, *_counts("lead_count", "touched_count"), *quantile_exprs)
-    return _finish(session, table, group)  # type: ignore[no-any-return]
+    table = table.select(*group, *int_counts("lead_count", "touched_count"), *quantile_exprs)
+    return finish_sorted(session, table, group)  # type: ignore[no-any-return]
 
 
 def _approach_rate(
@@ -1006,18 +748,18 @@ def _approach_rate(
 ) -> Any:
     """Share of leads with an outbound touch dated from their creation day up to the
     end of the same day (``country=None``) or of the next business day."""
-    keys = _keys(by)
-    period_freq = _freq(freq)
-    wanted_origin = _choice("origin", origin, _ORIGINS, optional=True)
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
+    wanted_origin = check_option("origin", origin, ORIGINS, optional=True)
     zero_division = check_zero_division(zero_division)
     if country is not None:
         check_country(country)
-    cutoff = _cutoff(as_of)
+    cutoff = optional_cutoff(as_of)
     (lf_leads, lf_acts), session = _compat.enter([leads, activities], function=function)
-    lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, origin=wanted_origin)
-    _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
-    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
-    response = _lead_response(lead_frame, acts)
+    lead_frame = enter_leads(lf_leads, cutoff=cutoff, tz=tz, origin=wanted_origin)
+    check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
+    acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
+    response = lead_response(lead_frame, acts)
     if country is None:
         deadline = nw.col("day_start") + timedelta(days=1)
     else:
@@ -1027,19 +769,19 @@ def _approach_rate(
     response = response.with_columns(deadline.cast(nw.Datetime("us")).alias("deadline"))
     if cutoff is not None:
         response = response.filter(nw.col("deadline") <= cutoff)
-    response, group = _with_period(response, "created_at", keys, period_freq)
+    response, group = with_period(response, "created_at", keys, period_freq)
     in_time = (nw.col("first_touch_from_day_at") < nw.col("deadline")).fill_null(value=False)
-    response = _one(response).with_columns(flag(in_time).alias("numerator"))
-    table = _aggregate(
+    response = with_one(response).with_columns(flag(in_time).alias("numerator"))
+    table = aggregate(
         response, group, nw.col("numerator").sum(), nw.col("_one").sum().alias("denominator")
     )
-    table = _with_rates(
-        table.select(*group, *_counts("numerator", "denominator")),
+    table = with_rates(
+        table.select(*group, *int_counts("numerator", "denominator")),
         "numerator",
         "denominator",
         zero_division,
     )
-    return _finish(session, table, group, zero_division=zero_division)
+    return finish_sorted(session, table, group, zero_division=zero_division)
 
 
 def same_day_approach_rate(

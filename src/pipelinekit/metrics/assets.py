@@ -30,13 +30,13 @@ import narwhals as nw
 from pipelinekit import _compat
 from pipelinekit._exprs import require_columns
 from pipelinekit.errors import ConfigError
-from pipelinekit.metrics.activity import (
-    _ORIGINS,
-    _choice,
-    _counts,
-    _finish,
-    _leads,
-    _one,
+from pipelinekit.metrics._lead_frames import (
+    ORIGINS,
+    check_option,
+    enter_leads,
+    finish_sorted,
+    int_counts,
+    with_one,
 )
 from pipelinekit.periods import (
     DEFAULT_COUNTRY,
@@ -196,7 +196,7 @@ def lead_inflow(
     period_freq = check_freq(freq)
     scalar = _scalar_target(target)
     low, high = _check_band(multiplier_band)
-    wanted_origin = _choice("origin", origin, _ORIGINS, optional=True)
+    wanted_origin = check_option("origin", origin, ORIGINS, optional=True)
     if not isinstance(business_days, bool):
         raise ConfigError(f"business_days must be True or False; got {business_days!r}")
     if business_days:
@@ -208,7 +208,7 @@ def lead_inflow(
     cutoff = None if as_of is None else as_of_cutoff(as_of)
     frames = [leads] if target is None or scalar is not None else [leads, target]
     lfs, session = _compat.enter(frames, function="lead_inflow")
-    lead_frame = _leads(lfs[0], cutoff=cutoff, tz=tz, origin=wanted_origin)
+    lead_frame = enter_leads(lfs[0], cutoff=cutoff, tz=tz, origin=wanted_origin)
     bounds = _bounds(session, lead_frame, start, as_of)
     if bounds is None:
         grid = lead_frame.select(nw.col("created_at").alias("day")).head(0)
@@ -236,7 +236,7 @@ def lead_inflow(
             _targets(lfs[1], period_freq, tz), on="period", how="left"
         )
     counts = (
-        _one(lead_frame)
+        with_one(lead_frame)
         .with_columns(
             period_start(nw.col("created_at"), period_freq).cast(nw.Datetime("us")).alias("period")
         )
@@ -244,9 +244,9 @@ def lead_inflow(
         .agg(nw.col("_one").sum().alias("lead_count"))
     )
     table = table.join(counts, on="period", how="left").select(
-        "period", *_counts("lead_count"), nw.col("target").cast(nw.Float64)
+        "period", *int_counts("lead_count"), nw.col("target").cast(nw.Float64)
     )
-    return _finish(session, _shortfall(table, low, high), ["period"])  # type: ignore[no-any-return]
+    return finish_sorted(session, _shortfall(table, low, high), ["period"])  # type: ignore[no-any-return]
 
 
 def _targets(frame: nw.LazyFrame[Any], freq: Freq, tz: str) -> nw.LazyFrame[Any]:

@@ -41,19 +41,19 @@ from pipelinekit._exprs import connect, flag, is_outbound, touch, when_flag
 from pipelinekit.domain import ActionStatus
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts import Facts, shared
-from pipelinekit.metrics.activity import (
-    _activities,
-    _aggregate,
-    _check_keys_present,
-    _counts,
-    _cutoff,
-    _finish,
-    _freq,
-    _keys,
-    _leads,
-    _one,
-    _with_period,
-    _with_rates,
+from pipelinekit.metrics._lead_frames import (
+    aggregate,
+    check_keys,
+    check_keys_present,
+    enter_activities,
+    enter_leads,
+    finish_sorted,
+    int_counts,
+    optional_cutoff,
+    optional_freq,
+    with_one,
+    with_period,
+    with_rates,
 )
 from pipelinekit.periods import Freq, parse_as_of
 from pipelinekit.rates import ZeroDivision, check_zero_division
@@ -333,18 +333,18 @@ def _compliance_leads(
     *,
     only_status: str | None = None,
 ) -> Any:
-    cutoff = _cutoff(parse_as_of(as_of))
+    cutoff = optional_cutoff(parse_as_of(as_of))
     assert cutoff is not None
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
     required = ("action_status",) if cadence.excluded_statuses else ()
-    lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz, required=required)
-    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
+    lead_frame = enter_leads(lf_leads, cutoff=cutoff, tz=tz, required=required)
+    acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
     table = _compliance(lead_frame, acts, cadence, cutoff)
     if only_status is not None:
         table = table.filter(nw.col("status") == only_status)
     present = table.collect_schema().names()
     table = table.select(*[c for c in _LEAD_OUTPUT if c in present], *_COUNT_OUTPUT)
-    return _finish(session, table, ("created_at", "lead_id"))
+    return finish_sorted(session, table, ("created_at", "lead_id"))
 
 
 def cadence_compliance(
@@ -421,13 +421,13 @@ def _summary(
     tz: str,
     facts: Facts | None,
 ) -> Any:
-    keys = _keys(by)
-    period_freq = _freq(freq)
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
     zero_division = check_zero_division(zero_division)
-    cutoff = _cutoff(parse_as_of(as_of))
+    cutoff = optional_cutoff(parse_as_of(as_of))
     assert cutoff is not None
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
-    _check_keys_present(keys, lf_leads.collect_schema().names(), name="by")
+    check_keys_present(keys, lf_leads.collect_schema().names(), name="by")
     table = shared(
         facts,
         ("cadence_compliance", cadence, cutoff, tz),
@@ -446,8 +446,8 @@ def _lead_compliance(
 ) -> nw.LazyFrame[Any]:
     """Every lead created by ``cutoff`` with its cadence status."""
     required = ("action_status",) if cadence.excluded_statuses else ()
-    lead_frame = _leads(leads, cutoff=cutoff, tz=tz, required=required)
-    acts = _activities(activities, cutoff=cutoff, tz=tz)
+    lead_frame = enter_leads(leads, cutoff=cutoff, tz=tz, required=required)
+    acts = enter_activities(activities, cutoff=cutoff, tz=tz)
     return _compliance(lead_frame, acts, cadence, cutoff)
 
 
@@ -459,27 +459,27 @@ def _summarise(
     zero_division: ZeroDivision,
 ) -> Any:
     """Per-lead statuses -> counts and the compliance rate per ``keys`` (and period)."""
-    table, group = _with_period(table, "created_at", keys, period_freq)
+    table, group = with_period(table, "created_at", keys, period_freq)
     status = nw.col("status")
-    table = _one(table).with_columns(
+    table = with_one(table).with_columns(
         flag(status == "compliant").alias("compliant_count"),
         flag(status == "short").alias("short_count"),
         flag(status == "in_progress").alias("in_progress_count"),
         flag(status == "connected").alias("connected_count"),
         flag(~status.is_in(list(STATUSES))).alias("excluded_count"),
     )
-    table = _aggregate(
+    table = aggregate(
         table,
         group,
         nw.col("_one").sum().alias("lead_count"),
         *[nw.col(c).sum() for c in _SUMMARY_COUNTS[1:]],
     )
-    table = table.select(*group, *_counts(*_SUMMARY_COUNTS)).with_columns(
+    table = table.select(*group, *int_counts(*_SUMMARY_COUNTS)).with_columns(
         nw.col("compliant_count").alias("numerator"),
         (nw.col("compliant_count") + nw.col("short_count")).cast(nw.Int64).alias("denominator"),
     )
-    table = _with_rates(table, "numerator", "denominator", zero_division)
-    return _finish(session, table, group, zero_division=zero_division)
+    table = with_rates(table, "numerator", "denominator", zero_division)
+    return finish_sorted(session, table, group, zero_division=zero_division)
 
 
 def cadence_summary(

@@ -54,19 +54,19 @@ import narwhals as nw
 from pipelinekit import _compat as engine
 from pipelinekit._exprs import connect, flag, require_columns, touch, when_flag
 from pipelinekit.errors import ConfigError
-from pipelinekit.metrics.activity import (
-    _activities,
-    _check_keys_present,
-    _count_param,
-    _counts,
-    _finish,
-    _freq,
-    _keys,
-    _lead_response,
-    _leads,
-    _one,
-    _statuses,
-    _with_period,
+from pipelinekit.facts.response import lead_response
+from pipelinekit.metrics._lead_frames import (
+    check_count,
+    check_keys,
+    check_keys_present,
+    check_statuses,
+    enter_activities,
+    enter_leads,
+    finish_sorted,
+    int_counts,
+    optional_freq,
+    with_one,
+    with_period,
 )
 from pipelinekit.periods import Freq, as_of_cutoff, elapsed_seconds
 
@@ -140,12 +140,12 @@ def _enter(
     origin: str | None = None,
 ) -> tuple[_Inputs, engine.Session]:
     cutoff = as_of_cutoff(as_of)
-    wanted = _statuses("statuses", statuses)
+    wanted = check_statuses("statuses", statuses)
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
-    lead_frame = _leads(
+    lead_frame = enter_leads(
         lf_leads, cutoff=cutoff, tz=tz, required=required, origin=origin, statuses=wanted
     )
-    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
+    acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
     return _Inputs(lead_frame, acts, cutoff), session
 
 
@@ -169,7 +169,7 @@ def _last_touch(leads: nw.LazyFrame[Any], acts: nw.LazyFrame[Any]) -> nw.LazyFra
         )
     )
     return leads.join(per_lead, on="lead_id", how="left").with_columns(
-        nw.col("last_touch_at").cast(nw.Datetime("us")), *_counts("touch_count", "connect_count")
+        nw.col("last_touch_at").cast(nw.Datetime("us")), *int_counts("touch_count", "connect_count")
     )
 
 
@@ -193,7 +193,7 @@ def _output(
     frame = frame.select(*shown, *columns)
     keys = [*order, "lead_id"]
     flags = [*(descending or [False] * len(order)), False]
-    return _finish(session, frame, keys, descending=flags)
+    return finish_sorted(session, frame, keys, descending=flags)
 
 
 # --------------------------------------------------------------------------- queues
@@ -203,7 +203,7 @@ def _untouched_inbound(inputs: _Inputs, lookback_days: int | None = None) -> nw.
     leads = inputs.leads
     if lookback_days is not None:
         leads = leads.filter(nw.col("created_at") >= inputs.cutoff - timedelta(days=lookback_days))
-    response = _lead_response(leads, inputs.activities)
+    response = lead_response(leads, inputs.activities)
     waiting = elapsed_seconds(nw.col("created_at"), nw.lit(inputs.cutoff)) / 3600.0
     return _last_touch(
         response.filter(nw.col("first_touch_from_day_at").is_null()), inputs.activities
@@ -264,7 +264,7 @@ def untouched_inbound(
     0      L1       24.01...
     """
     lookback = (
-        None if lookback_days is None else _count_param("lookback_days", lookback_days, minimum=1)
+        None if lookback_days is None else check_count("lookback_days", lookback_days, minimum=1)
     )
     inputs, session = _enter(
         "untouched_inbound",
@@ -405,7 +405,7 @@ def focus_due(
     0      L2           -2
     1      L1           59
     """
-    horizon = _count_param("horizon_days", horizon_days, minimum=0)
+    horizon = check_count("horizon_days", horizon_days, minimum=0)
     inputs, session = _enter(
         "focus_due",
         leads,
@@ -431,7 +431,7 @@ def _do_not_pursue_review(inputs: _Inputs) -> nw.LazyFrame[Any]:
     own = inputs.activities.filter(~nw.col("lead_id").is_null()).join(
         inputs.leads.select("lead_id"), on="lead_id", how="semi"
     )
-    acts = _one(own)
+    acts = with_one(own)
     acts = acts.with_columns(
         nw.col("_one")
         .cum_sum()
@@ -643,23 +643,23 @@ def recycle_reasons(
     0         timing           2  0.666667
     1         budget           1  0.333333
     """
-    keys = _keys(by)
-    period_freq = _freq(freq)
-    wanted = _statuses("statuses", statuses)
+    keys = check_keys(by)
+    period_freq = optional_freq(freq)
+    wanted = check_statuses("statuses", statuses)
     if not isinstance(due_only, bool):
         raise ConfigError(f"due_only must be True or False; got {due_only!r}")
     cutoff = as_of_cutoff(as_of)
     (lf,), session = engine.enter([leads], function="recycle_reasons")
-    frame = _leads(
+    frame = enter_leads(
         lf, cutoff=cutoff, tz=tz, required=("recycle_on", "recycle_reason"), statuses=wanted
     )
-    _check_keys_present(keys, frame.collect_schema().names(), name="by")
+    check_keys_present(keys, frame.collect_schema().names(), name="by")
     if due_only:
         frame = frame.filter((nw.col("recycle_on") < cutoff).fill_null(value=False))
-    frame, group = _with_period(frame, "created_at", keys, period_freq)
+    frame, group = with_period(frame, "created_at", keys, period_freq)
     partition = list(group) or ["_all"]
     table = (
-        _one(frame)
+        with_one(frame)
         .with_columns(nw.lit(1).cast(nw.Int64).alias("_all"))
         .group_by(*partition, "recycle_reason")
         .agg(nw.col("_one").sum().alias("lead_count"))
@@ -674,7 +674,7 @@ def recycle_reasons(
         )
     )
     order = [*group, "lead_count", "recycle_reason"]
-    return _finish(  # type: ignore[no-any-return]
+    return finish_sorted(  # type: ignore[no-any-return]
         session, table, order, descending=[False] * len(group) + [True, False]
     )
 
@@ -725,7 +725,7 @@ def _hot_leads(inputs: _Inputs, page_views: int, lookback_days: int) -> nw.LazyF
     )
     waiting = elapsed_seconds(nw.col("signal_at"), nw.lit(inputs.cutoff)) / 3600.0
     return leads.join(signals, on="lead_id", how="inner").with_columns(
-        *_counts("page_view_count", "link_click_count"),
+        *int_counts("page_view_count", "link_click_count"),
         nw.col("last_signal_at").cast(nw.Datetime("us")),
         waiting.cast(nw.Float64).alias("since_signal_hours"),
     )
@@ -788,8 +788,8 @@ def hot_leads(
       lead_id           signal_at  since_signal_hours
     0      L1 2025-04-20 10:00:00                14.0
     """
-    views = _count_param("page_views", page_views, minimum=1)
-    lookback = _count_param("lookback_days", lookback_days, minimum=1)
+    views = check_count("page_views", page_views, minimum=1)
+    lookback = check_count("lookback_days", lookback_days, minimum=1)
     inputs, session = _enter("hot_leads", leads, activities, as_of=as_of, tz=tz, statuses=statuses)
     require_columns(inputs.activities, "activities", ["activity_id"])
     return _output(  # type: ignore[no-any-return]
@@ -864,7 +864,7 @@ def queue_counts(
     1  overdue_next_activity       R1           1
     2              focus_due       R1           1
     """
-    keys = _keys(by)
+    keys = check_keys(by)
     cutoff = as_of_cutoff(as_of)
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function="queue_counts")
     require_columns(
@@ -873,9 +873,9 @@ def queue_counts(
         ["origin", "action_status", "priority", "next_activity_on", "recycle_on", "recycle_reason"],
     )
     require_columns(lf_acts, "activities", ["activity_id"])
-    lead_frame = _leads(lf_leads, cutoff=cutoff, tz=tz)
-    _check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
-    acts = _activities(lf_acts, cutoff=cutoff, tz=tz)
+    lead_frame = enter_leads(lf_leads, cutoff=cutoff, tz=tz)
+    check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
+    acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
     parts = []
     for index, (name, (builder, statuses)) in enumerate(QUEUES.items()):
         selected = lead_frame
