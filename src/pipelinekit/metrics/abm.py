@@ -35,19 +35,36 @@ from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-import attrs
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._exprs import connect, flag, is_outbound, require_columns, touch
+from pipelinekit._checks import check_bool, check_positive_int
+from pipelinekit._exprs import connect, flag, is_outbound, touch
 from pipelinekit.errors import ConfigError
-from pipelinekit.facts import Facts, shared
+from pipelinekit.facts import Facts
 from pipelinekit.facts.journey import journey_frames
-from pipelinekit.periods import Freq, as_of_cutoff, check_freq, parse_as_of, period_start
+from pipelinekit.metrics._accounts import (
+    ALL_TIERS,
+    FLOAT,
+    INT,
+    NULL_KEY,
+    TIME,
+    AccountTables,
+    check_options,
+    check_raise,
+    checkpoint,
+    enter_four,
+    metric_grid,
+    period_keys,
+    prepare,
+    restore_null,
+    sorted_frame,
+    tier_sizes,
+    with_period,
+)
+from pipelinekit.periods import Freq, as_of_cutoff, parse_as_of
 from pipelinekit.rates import (
     ZeroDivision,
-    check_zero_division,
-    raise_on_zero_denominator,
     rate_columns,
 )
 
@@ -86,270 +103,6 @@ _COVERED_BY = {  # coverage metric -> the event whose distinct accounts it count
 #: Rates of :func:`nurturing_kpis`: appointment rate, 案件化率, 成約率.
 NURTURING_METRICS = ("appointment_rate", "sql_to_valid_rate", "valid_to_won_rate")
 
-#: Stands in for a missing key value in joins (joins never match nulls).
-_NULL_KEY = "\x00<null>"
-_ALL_TIERS = "\x00<all>"
-
-_STRING = nw.String()
-_FLOAT = nw.Float64()
-_INT = nw.Int64()
-_TIME = nw.Datetime("us")
-
-_LEAD_OPTIONAL: Mapping[str, Any] = {
-    "account_id": _STRING,
-    "owner_id": _STRING,
-    "campaign_id": _STRING,
-}
-_ACTIVITY_OPTIONAL: Mapping[str, Any] = {
-    "lead_id": _STRING,
-    "account_id": _STRING,
-    "owner_id": _STRING,
-    "is_key_person": nw.Boolean(),
-}
-_OPPORTUNITY_OPTIONAL: Mapping[str, Any] = {
-    "lead_id": _STRING,
-    "account_id": _STRING,
-    "owner_id": _STRING,
-    "validated_at": _TIME,
-    "closed_at": _TIME,
-    "is_won": nw.Boolean(),
-    "amount": _FLOAT,
-}
-
-
-# ----------------------------------------------------------------- shared helpers
-
-
-def _complete(
-    frame: LazyFrame, table: str, required: Sequence[str], optional: Mapping[str, Any]
-) -> LazyFrame:
-    """Check ``required`` columns; add absent ``optional`` columns as typed nulls.
-
-    Identifier columns (``*_id``) among them are cast to strings, so joins work even
-    when a column holds only missing values (and so no type of its own).
-    """
-    require_columns(frame, table, required)
-    present = set(frame.collect_schema().names())
-    missing = [nw.lit(None, dtype=dt).alias(n) for n, dt in optional.items() if n not in present]
-    if missing:
-        frame = frame.with_columns(*missing)
-    ids = [nw.col(n).cast(nw.String()) for n in [*required, *optional] if n.endswith("_id")]
-    return frame.with_columns(*ids) if ids else frame
-
-
-def _null_safe(column: str, alias: str) -> nw.Expr:
-    """A string key column with nulls replaced by a sentinel (for joins)."""
-    return nw.col(column).cast(nw.String()).fill_null(_NULL_KEY).alias(alias)
-
-
-def _restore_null(column: str, alias: str) -> nw.Expr:
-    """Undo :func:`_null_safe`: the sentinel back to null."""
-    return nw.when(nw.col(column) != _NULL_KEY).then(nw.col(column)).alias(alias)
-
-
-def _resolve_account(frame: LazyFrame, lead_accounts: LazyFrame | None) -> LazyFrame:
-    """Replace ``account_id`` by the row's own account, else its lead's account.
-
-    ``lead_accounts`` has ``lead_id``, ``_lead_account`` and ``_lead_owner``; with
-    ``None`` only the row's own account is used. Adds ``_lead_owner``.
-    """
-    if lead_accounts is None:
-        return frame.with_columns(
-            nw.col("account_id").cast(nw.String()),
-            nw.lit(None, dtype=_STRING).alias("_lead_owner"),
-        )
-    joined = frame.join(lead_accounts, on="lead_id", how="left")
-    return joined.with_columns(
-        nw.coalesce(nw.col("account_id").cast(nw.String()), nw.col("_lead_account")).alias(
-            "account_id"
-        )
-    ).drop("_lead_account")
-
-
-def _lead_accounts(leads: LazyFrame) -> LazyFrame:
-    """``lead_id`` -> the lead's account and owner, for :func:`_resolve_account`."""
-    return leads.filter(~nw.col("lead_id").is_null()).select(
-        nw.col("lead_id"),
-        nw.col("account_id").cast(nw.String()).alias("_lead_account"),
-        nw.col("owner_id").cast(nw.String()).alias("_lead_owner"),
-    )
-
-
-def _as_of_opportunities(opportunities: LazyFrame, cutoff: datetime) -> LazyFrame:
-    """Opportunities created by ``cutoff``; validation and closing after it undone.
-
-    Adds ``_won`` (0/1): ``is_won`` true and closed before ``cutoff``.
-    """
-    validated = nw.col("validated_at")
-    closed = nw.col("closed_at")
-    won = nw.col("is_won").fill_null(value=False) & (closed < cutoff).fill_null(value=False)
-    return opportunities.filter(nw.col("created_at") < cutoff).with_columns(
-        nw.when(validated < cutoff).then(validated).alias("validated_at"),
-        nw.when(closed < cutoff).then(closed).alias("closed_at"),
-        flag(won).alias("_won"),
-    )
-
-
-def _with_period(frame: LazyFrame, column: str, freq: Freq | None) -> LazyFrame:
-    if freq is None:
-        return frame
-    return frame.with_columns(period_start(nw.col(column), freq).cast(_TIME).alias("period"))
-
-
-def _period_keys(freq: Freq | None) -> list[str]:
-    return [] if freq is None else ["period"]
-
-
-def _metric_grid(base: LazyFrame, metrics: Sequence[str]) -> LazyFrame:
-    """Every row of ``base`` once per metric, with ``metric`` and its ``_order``."""
-    return nw.concat(
-        [
-            base.with_columns(
-                nw.lit(m).cast(nw.String()).alias("metric"), nw.lit(i).cast(_INT).alias("_order")
-            )
-            for i, m in enumerate(metrics)
-        ],
-        how="vertical",
-    )
-
-
-def _checkpoint(frame: LazyFrame, session: engine.Session) -> LazyFrame:
-    """Compute ``frame`` now when the caller passed eager frames (lazy inputs stay lazy).
-
-    Later steps read it several times; without this each would repeat its plan.
-    """
-    return frame.collect().lazy() if session.eager else frame
-
-
-def _sorted(frame: LazyFrame, keys: Sequence[str]) -> LazyFrame:
-    """Sort on ``keys`` (nulls last); no keys means a single row, left as is."""
-    return frame.sort(list(keys), nulls_last=True) if keys else frame
-
-
-def _check_raise(frame: LazyFrame, zero_division: ZeroDivision, what: str) -> None:
-    """With ``zero_division="raise"``, raise if any row has a zero denominator."""
-    if zero_division == "raise":
-        zero = frame.filter(nw.col("denominator") == 0).select("denominator").collect()
-        raise_on_zero_denominator(zero, "denominator", what)
-
-
-def _check_bool(value: object, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"{name} must be True or False; got {value!r}")
-    return value
-
-
-def _check_options(
-    freq: Freq | None, zero_division: str, as_of: date | datetime | str
-) -> tuple[Freq | None, ZeroDivision, datetime]:
-    """Validate the options every function here shares; return the as_of cutoff."""
-    if freq is not None:
-        check_freq(freq)
-    return freq, check_zero_division(zero_division), as_of_cutoff(as_of)
-
-
-# ------------------------------------------------------------- prepared tables
-
-
-@attrs.frozen
-class _Tables:
-    """Leads, activities and opportunities as of a cutoff, accounts resolved."""
-
-    leads: LazyFrame
-    activities: LazyFrame
-    opportunities: LazyFrame
-
-
-def _prepare(
-    leads: LazyFrame,
-    activities: LazyFrame,
-    opportunities: LazyFrame,
-    *,
-    cutoff: datetime,
-    tz: str,
-) -> _Tables:
-    leads = _complete(leads, "leads", ("lead_id", "created_at"), _LEAD_OPTIONAL)
-    activities = _complete(
-        activities,
-        "activities",
-        ("occurred_at", "channel", "direction", "outcome"),
-        _ACTIVITY_OPTIONAL,
-    )
-    opportunities = _complete(
-        opportunities, "opportunities", ("created_at",), _OPPORTUNITY_OPTIONAL
-    )
-    leads = engine.to_local_naive(leads, ["created_at"], tz=tz, table="leads")
-    activities = engine.to_local_naive(activities, ["occurred_at"], tz=tz, table="activities")
-    opportunities = engine.to_local_naive(
-        opportunities, ["created_at", "validated_at", "closed_at"], tz=tz, table="opportunities"
-    )
-    owners = _lead_accounts(leads)  # every lead, also those created after as_of
-    activities = _resolve_account(
-        activities.filter(nw.col("occurred_at") < cutoff), owners
-    ).with_columns(nw.col("is_key_person").fill_null(value=False))
-    opportunities = _resolve_account(_as_of_opportunities(opportunities, cutoff), owners)
-    leads = leads.filter(nw.col("created_at") < cutoff).with_columns(
-        nw.col("account_id").cast(nw.String())
-    )
-    return _Tables(leads=leads, activities=activities, opportunities=opportunities)
-
-
-def _enter_four(
-    accounts: Any,
-    leads: Any,
-    activities: Any,
-    opportunities: Any,
-    *,
-    function: str,
-    cutoff: datetime,
-    tz: str,
-    by_tier: bool,
-    facts: Facts | None = None,
-) -> tuple[LazyFrame, _Tables, engine.Session]:
-    """Enter the four ABM tables; return target accounts, prepared tables, session.
-
-    The target frame has ``account_id``, ``_tier`` (the tier with a sentinel for
-    missing, or one constant when not ``by_tier``) and ``name``.
-    """
-    (lf_accounts, lf_leads, lf_acts, lf_opps), session = engine.enter(
-        [accounts, leads, activities, opportunities], function=function
-    )
-    tables = _prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
-    if facts is not None:  # prepared once for every ABM table of a report
-        prepared = tables
-        tables = _Tables(
-            leads=shared(facts, ("abm", "leads", cutoff, tz), lambda: prepared.leads),
-            activities=shared(
-                facts, ("abm", "activities", cutoff, tz), lambda: prepared.activities
-            ),
-            opportunities=shared(
-                facts, ("abm", "opportunities", cutoff, tz), lambda: prepared.opportunities
-            ),
-        )
-    return _targets(lf_accounts, by_tier=by_tier), tables, session
-
-
-def _targets(accounts: LazyFrame, *, by_tier: bool) -> LazyFrame:
-    accounts = _complete(
-        accounts, "accounts", ("account_id", "is_target"), {"target_tier": _STRING, "name": _STRING}
-    )
-    tier = _null_safe("target_tier", "_tier") if by_tier else nw.lit(_ALL_TIERS).alias("_tier")
-    return accounts.filter(nw.col("is_target").fill_null(value=False)).select(
-        nw.col("account_id").cast(nw.String()),
-        tier,
-        nw.col("name").cast(nw.String()),
-    )
-
-
-def _tier_sizes(targets: LazyFrame, *, by_tier: bool) -> LazyFrame:
-    """``_tier`` and ``target_accounts`` (one row without ``by_tier``, even with no targets)."""
-    if by_tier:
-        return targets.group_by("_tier").agg(nw.len().cast(_INT).alias("target_accounts"))
-    return targets.select(nw.len().cast(_INT).alias("target_accounts")).with_columns(
-        nw.lit(_ALL_TIERS).alias("_tier")
-    )
-
-
 # --------------------------------------------------------------------- events
 
 
@@ -359,14 +112,14 @@ def _event(
     """``account_id``, ``at``, ``metric``, ``value`` (1.0 by default) and ``extra``."""
     return frame.select(
         nw.col("account_id").cast(nw.String()),
-        nw.col(at).cast(_TIME).alias("at"),
+        nw.col(at).cast(TIME).alias("at"),
         nw.lit(metric).cast(nw.String()).alias("metric"),
-        (nw.lit(1.0) if value is None else value).cast(_FLOAT).alias("value"),
+        (nw.lit(1.0) if value is None else value).cast(FLOAT).alias("value"),
         *extra,
     )
 
 
-def _events(tables: _Tables) -> LazyFrame:
+def _events(tables: AccountTables) -> LazyFrame:
     """One row per countable event: ``account_id``, ``at``, ``metric``, ``value``.
 
     Metrics: ``leads``, ``touches``, ``connects``, ``key_person_connects``, ``sqls``,
@@ -388,7 +141,7 @@ def _events(tables: _Tables) -> LazyFrame:
                 "valid_opportunities",
             ),
             _event(won, "closed_at", "won"),
-            _event(won, "closed_at", "won_amount", nw.col("amount").cast(_FLOAT).fill_null(0.0)),
+            _event(won, "closed_at", "won_amount", nw.col("amount").cast(FLOAT).fill_null(0.0)),
         ],
         how="vertical",
     )
@@ -427,7 +180,7 @@ def _rollup(events: LazyFrame, keys: Sequence[str]) -> LazyFrame:
         ),
     ]
     return nw.concat(
-        [p.select(*columns).with_columns(nw.col("x").cast(_FLOAT)) for p in parts],
+        [p.select(*columns).with_columns(nw.col("x").cast(FLOAT)) for p in parts],
         how="vertical",
     )
 
@@ -450,11 +203,11 @@ def _widen(frame: LazyFrame, keys: Sequence[str], columns: Mapping[str, str]) ->
 
 
 def _tier_output(by_tier: bool) -> list[nw.Expr]:
-    return [_restore_null("_tier", "target_tier")] if by_tier else []
+    return [restore_null("_tier", "target_tier")] if by_tier else []
 
 
 def _sort_keys(by_tier: bool, freq: Freq | None) -> list[str]:
-    return [*(["target_tier"] if by_tier else []), *_period_keys(freq)]
+    return [*(["target_tier"] if by_tier else []), *period_keys(freq)]
 
 
 # --------------------------------------------------------------- abm_summary
@@ -533,9 +286,9 @@ def abm_summary(
     >>> out.loc[out["metric"] == "lead_coverage", ["numerator", "denominator"]].values.tolist()
     [[1.0, 2.0]]
     """
-    freq, zero_division, cutoff = _check_options(freq, zero_division, as_of)
-    _check_bool(by_tier, "by_tier")
-    targets, tables, session = _enter_four(
+    freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
+    check_bool("by_tier", by_tier)
+    targets, tables, session = enter_four(
         accounts,
         leads,
         activities,
@@ -552,33 +305,33 @@ def abm_summary(
 
 def _abm_summary(
     targets: LazyFrame,
-    tables: _Tables,
+    tables: AccountTables,
     session: engine.Session,
     freq: Freq | None,
     by_tier: bool,
     zero_division: ZeroDivision,
 ) -> LazyFrame:
-    keys = _period_keys(freq)
-    events = _with_period(_events(tables), "at", freq).join(
+    keys = period_keys(freq)
+    events = with_period(_events(tables), "at", freq).join(
         targets.select("account_id", "_tier"), on="account_id", how="left"
     )
-    rolled = _checkpoint(_rollup(_checkpoint(events, session), keys), session)
+    rolled = checkpoint(_rollup(checkpoint(events, session), keys), session)
     totals = rolled.group_by(*keys, "metric").agg(nw.col("x").sum().alias("_total"))
-    base = _tier_sizes(targets, by_tier=by_tier)
+    base = tier_sizes(targets, by_tier=by_tier)
     if freq is not None:
         base = base.join(rolled.select("period").unique(), how="cross")
     is_coverage = nw.col("metric").is_in(list(COVERAGE_METRICS))
     rows = (
-        _metric_grid(base, (*VOLUME_METRICS, *COVERAGE_METRICS))
+        metric_grid(base, (*VOLUME_METRICS, *COVERAGE_METRICS))
         .join(rolled.filter(~nw.col("_tier").is_null()), on=["_tier", *keys, "metric"], how="left")
         .join(totals, on=[*keys, "metric"], how="left")
         .with_columns(
-            nw.col("x").fill_null(0.0).cast(_FLOAT).alias("numerator"),
+            nw.col("x").fill_null(0.0).cast(FLOAT).alias("numerator"),
             nw.when(is_coverage)
             .then(nw.col("target_accounts"))
             .otherwise(nw.col("_total"))
             .fill_null(0.0)
-            .cast(_FLOAT)
+            .cast(FLOAT)
             .alias("denominator"),
         )
     )
@@ -586,8 +339,8 @@ def _abm_summary(
     result = (
         rows.with_columns(*rate_columns("numerator", "denominator", zero_division=zero_division))
         .with_columns(
-            nw.when(~is_amount).then(nw.col("ci_low")).cast(_FLOAT).alias("ci_low"),
-            nw.when(~is_amount).then(nw.col("ci_high")).cast(_FLOAT).alias("ci_high"),
+            nw.when(~is_amount).then(nw.col("ci_low")).cast(FLOAT).alias("ci_low"),
+            nw.when(~is_amount).then(nw.col("ci_high")).cast(FLOAT).alias("ci_high"),
         )
         .select(
             *_tier_output(by_tier),
@@ -603,7 +356,7 @@ def _abm_summary(
         .sort([*_sort_keys(by_tier, freq), "_order"], nulls_last=True)
         .drop("_order")
     )
-    _check_raise(result, zero_division, "abm_summary")
+    check_raise(result, zero_division, "abm_summary")
     return result
 
 
@@ -669,7 +422,7 @@ def target_account_panel(
     1         A2           0            0          0
     """
     cutoff = as_of_cutoff(as_of)
-    targets, tables, session = _enter_four(
+    targets, tables, session = enter_four(
         accounts,
         leads,
         activities,
@@ -683,7 +436,7 @@ def target_account_panel(
     return session.finish(_target_account_panel(targets, tables))  # type: ignore[no-any-return]
 
 
-def _target_account_panel(targets: LazyFrame, tables: _Tables) -> LazyFrame:
+def _target_account_panel(targets: LazyFrame, tables: AccountTables) -> LazyFrame:
     per_account = _widen(_tag_targets(_events(tables), targets), ["account_id"], _PANEL_COLUMNS)
     counts = [c for c in _PANEL_COLUMNS.values() if c != "won_amount"]
     result = (
@@ -691,9 +444,9 @@ def _target_account_panel(targets: LazyFrame, tables: _Tables) -> LazyFrame:
         .select(
             nw.col("account_id"),
             nw.col("name"),
-            _restore_null("_tier", "target_tier"),
-            *[nw.col(c).fill_null(0.0).cast(_INT) for c in counts],
-            nw.col("won_amount").fill_null(0.0).cast(_FLOAT),
+            restore_null("_tier", "target_tier"),
+            *[nw.col(c).fill_null(0.0).cast(INT) for c in counts],
+            nw.col("won_amount").fill_null(0.0).cast(FLOAT),
         )
         .sort("account_id", nulls_last=True)
     )
@@ -769,9 +522,9 @@ def bdr_kpis(
     0       R1           1                     1                         1                  1
     1       R2           1                     1                         0                  0
     """
-    freq, _, cutoff = _check_options(freq, "nan", as_of)
-    _check_bool(by_owner, "by_owner")
-    targets, tables, session = _enter_four(
+    freq, _, cutoff = check_options(freq, "nan", as_of)
+    check_bool("by_owner", by_owner)
+    targets, tables, session = enter_four(
         accounts,
         leads,
         activities,
@@ -787,16 +540,16 @@ def bdr_kpis(
 
 def _bdr_kpis(
     targets: LazyFrame,
-    tables: _Tables,
+    tables: AccountTables,
     session: engine.Session,
     by_owner: bool,
     freq: Freq | None,
 ) -> LazyFrame:
     acts, opps = tables.activities, tables.opportunities
-    owner = nw.col("owner_id").cast(nw.String()).fill_null(_NULL_KEY).alias("_owner")
-    lead_owner = nw.col("_lead_owner").cast(nw.String()).fill_null(_NULL_KEY).alias("_owner")
+    owner = nw.col("owner_id").cast(nw.String()).fill_null(NULL_KEY).alias("_owner")
+    lead_owner = nw.col("_lead_owner").cast(nw.String()).fill_null(NULL_KEY).alias("_owner")
     key_person = connect() & nw.col("is_key_person")
-    events = _with_period(
+    events = with_period(
         nw.concat(
             [
                 _event(acts.filter(is_outbound("call")), "occurred_at", "calls", None, owner),
@@ -808,27 +561,27 @@ def _bdr_kpis(
         "at",
         freq,
     )
-    keys = [*(["_owner"] if by_owner else []), *_period_keys(freq)]
-    tagged = _checkpoint(_tag_targets(events, targets), session)
+    keys = [*(["_owner"] if by_owner else []), *period_keys(freq)]
+    tagged = checkpoint(_tag_targets(events, targets), session)
     called = (
         tagged.filter(nw.col("metric") == "calls")
         .select("account_id", *keys)
         .unique()
         .with_columns(
             nw.lit("called_accounts").cast(nw.String()).alias("metric"),
-            nw.lit(1.0).cast(_FLOAT).alias("value"),
+            nw.lit(1.0).cast(FLOAT).alias("value"),
         )
     )
     columns = ["metric", "value", *keys]
     combined = nw.concat([tagged.select(columns), called.select(columns)], how="vertical")
     out_keys = [
-        *([_restore_null("_owner", "owner_id")] if by_owner else []),
-        *[nw.col(k) for k in _period_keys(freq)],
+        *([restore_null("_owner", "owner_id")] if by_owner else []),
+        *[nw.col(k) for k in period_keys(freq)],
     ]
     result = _widen(combined, keys, _BDR_COLUMNS).select(
-        *out_keys, *[nw.col(c).fill_null(0.0).cast(_INT) for c in _BDR_COLUMNS.values()]
+        *out_keys, *[nw.col(c).fill_null(0.0).cast(INT) for c in _BDR_COLUMNS.values()]
     )
-    return _sorted(result, [*(["owner_id"] if by_owner else []), *_period_keys(freq)])
+    return sorted_frame(result, [*(["owner_id"] if by_owner else []), *period_keys(freq)])
 
 
 # -------------------------------------------------------------- nurturing_kpis
@@ -899,9 +652,9 @@ def nurturing_kpis(
     1  sql_to_valid_rate          1            1   1.0
     2  valid_to_won_rate          1            1   1.0
     """
-    freq, zero_division, cutoff = _check_options(freq, zero_division, as_of)
-    _check_bool(by_tier, "by_tier")
-    targets, tables, session = _enter_four(
+    freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
+    check_bool("by_tier", by_tier)
+    targets, tables, session = enter_four(
         accounts,
         leads,
         activities,
@@ -918,18 +671,18 @@ def nurturing_kpis(
 
 def _nurturing_kpis(
     targets: LazyFrame,
-    tables: _Tables,
+    tables: AccountTables,
     session: engine.Session,
     freq: Freq | None,
     by_tier: bool,
     zero_division: ZeroDivision,
 ) -> LazyFrame:
-    keys = _period_keys(freq)
-    lead_rows = _with_period(
+    keys = period_keys(freq)
+    lead_rows = with_period(
         journey_frames(tables.leads, tables.activities, tables.opportunities), "created_at", freq
     )
-    lead_rows = _checkpoint(lead_rows, session)
-    opp_rows = _checkpoint(_with_period(tables.opportunities, "created_at", freq), session)
+    lead_rows = checkpoint(lead_rows, session)
+    opp_rows = checkpoint(with_period(tables.opportunities, "created_at", freq), session)
     sql = ~nw.col("sql_at").is_null()
     approached = sql | ~nw.col("first_touch_at").is_null()
     valid = ~nw.col("validated_at").is_null()
@@ -956,18 +709,18 @@ def _nurturing_kpis(
         .group_by("_tier", *keys, "metric")
         .agg(nw.col("numerator").sum(), nw.col("denominator").sum())
     )
-    base = _tier_sizes(targets, by_tier=by_tier)
+    base = tier_sizes(targets, by_tier=by_tier)
     if freq is not None:
         periods = nw.concat(
             [lead_rows.select("period"), opp_rows.select("period")], how="vertical"
         ).unique()
         base = base.join(periods, how="cross")
     result = (
-        _metric_grid(base, NURTURING_METRICS)
+        metric_grid(base, NURTURING_METRICS)
         .join(counts, on=["_tier", *keys, "metric"], how="left")
         .with_columns(
-            nw.col("numerator").fill_null(0).cast(_INT),
-            nw.col("denominator").fill_null(0).cast(_INT),
+            nw.col("numerator").fill_null(0).cast(INT),
+            nw.col("denominator").fill_null(0).cast(INT),
         )
         .with_columns(*rate_columns("numerator", "denominator", zero_division=zero_division))
         .select(
@@ -984,7 +737,7 @@ def _nurturing_kpis(
         .sort([*_sort_keys(by_tier, freq), "_order"], nulls_last=True)
         .drop("_order")
     )
-    _check_raise(result, zero_division, "nurturing_kpis")
+    check_raise(result, zero_division, "nurturing_kpis")
     return result
 
 
@@ -1001,12 +754,6 @@ def _check_target_list(target_accounts: Sequence[str]) -> list[str]:
     if not ids:
         raise ConfigError("target_accounts must name at least one account id")
     return ids
-
-
-def _check_positive_int(value: object, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ConfigError(f"{name} must be a positive integer; got {value!r}")
-    return value
 
 
 def abm_before_after(
@@ -1068,7 +815,7 @@ def abm_before_after(
     lead_coverage     0.5    1.0
     """
     ids = _check_target_list(target_accounts)
-    days = _check_positive_int(window_days, "window_days")
+    days = check_positive_int("window_days", window_days)
     try:
         start_day = parse_as_of(start_date)
     except ConfigError:
@@ -1085,7 +832,7 @@ def abm_before_after(
     (lf_leads, lf_acts, lf_opps), session = engine.enter(
         [leads, activities, opportunities], function="abm_before_after"
     )
-    tables = _prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
+    tables = prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
     span = timedelta(days=days)
     at = nw.col("at")
     window = (
@@ -1100,7 +847,7 @@ def abm_before_after(
         .with_columns(window.alias("window"))
         .filter(~nw.col("window").is_null())
     )
-    tagged = _checkpoint(events.with_columns(nw.lit(_ALL_TIERS).alias("_tier")), session)
+    tagged = checkpoint(events.with_columns(nw.lit(ALL_TIERS).alias("_tier")), session)
     rolled = _rollup(tagged, ["window"])
     share = nw.col("x") / float(len(ids))
     value = nw.when(nw.col("metric").is_in(list(COVERAGE_METRICS))).then(share).otherwise("x")
@@ -1117,17 +864,17 @@ def abm_before_after(
     one_row = tables.leads.select(nw.len().alias("_n"))
     before, after = nw.col("before"), nw.col("after")
     result = (
-        _metric_grid(one_row, (*VOLUME_METRICS, *COVERAGE_METRICS))
+        metric_grid(one_row, (*VOLUME_METRICS, *COVERAGE_METRICS))
         .join(wide, on="metric", how="left")
-        .with_columns(before.fill_null(0.0).cast(_FLOAT), after.fill_null(0.0).cast(_FLOAT))
+        .with_columns(before.fill_null(0.0).cast(FLOAT), after.fill_null(0.0).cast(FLOAT))
         .select(
             "metric",
             "_order",
-            nw.lit(days).cast(_INT).alias("window_days"),
+            nw.lit(days).cast(INT).alias("window_days"),
             "before",
             "after",
-            (after - before).cast(_FLOAT).alias("difference"),
-            nw.when(before > 0).then(after / before).cast(_FLOAT).alias("lift"),
+            (after - before).cast(FLOAT).alias("difference"),
+            nw.when(before > 0).then(after / before).cast(FLOAT).alias("lift"),
         )
         .sort("_order")
         .drop("_order")

@@ -31,16 +31,16 @@ import narwhals as nw
 from pipelinekit import _compat
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts.journey import opportunity_summary
-from pipelinekit.metrics.abm import (
-    _OPPORTUNITY_OPTIONAL,
-    _as_of_opportunities,
-    _check_options,
-    _check_raise,
-    _complete,
-    _null_safe,
-    _period_keys,
-    _restore_null,
-    _with_period,
+from pipelinekit.metrics._accounts import (
+    OPPORTUNITY_OPTIONAL,
+    as_of_opportunities,
+    check_options,
+    check_raise,
+    complete,
+    null_safe,
+    period_keys,
+    restore_null,
+    with_period,
 )
 from pipelinekit.periods import Freq, check_freq
 from pipelinekit.rates import ZeroDivision, rate_columns
@@ -56,8 +56,8 @@ __all__ = [
 FrameT = TypeVar("FrameT")
 LazyFrame = nw.LazyFrame[Any]
 
-_INT = nw.Int64()
-_FLOAT = nw.Float64()
+INT = nw.Int64()
+FLOAT = nw.Float64()
 _COUNTS = ("lead_count", "sql_count", "won_count")
 
 # Coefficients of the Chebyshev fit of erfc (Numerical Recipes ``erfcc``), relative
@@ -114,17 +114,15 @@ def _lead_outcomes(
 ) -> LazyFrame:
     """Leads created by ``cutoff`` with ``campaign_id``, ``owner_id``, ``created_at``,
     ``_sql`` and ``_won`` (0/1) and ``won_amount`` (sum over its won opportunities)."""
-    leads = _complete(
+    leads = complete(
         leads, "leads", ("lead_id", "created_at", "campaign_id"), {"owner_id": nw.String()}
     )
-    opportunities = _complete(
-        opportunities, "opportunities", ("created_at",), _OPPORTUNITY_OPTIONAL
-    )
+    opportunities = complete(opportunities, "opportunities", ("created_at",), OPPORTUNITY_OPTIONAL)
     leads = _compat.to_local_naive(leads, ["created_at"], tz=tz, table="leads")
     opportunities = _compat.to_local_naive(
         opportunities, ["created_at", "validated_at", "closed_at"], tz=tz, table="opportunities"
     )
-    per_lead = opportunity_summary(_as_of_opportunities(opportunities, cutoff), cutoff=cutoff)
+    per_lead = opportunity_summary(as_of_opportunities(opportunities, cutoff), cutoff=cutoff)
     return (
         leads.filter(nw.col("created_at") < cutoff)
         .join(per_lead, on="lead_id", how="left")
@@ -132,9 +130,9 @@ def _lead_outcomes(
             nw.col("campaign_id").cast(nw.String()),
             nw.col("owner_id").cast(nw.String()),
             nw.col("created_at"),
-            (~nw.col("sql_at").is_null()).cast(_INT).alias("_sql"),
-            (~nw.col("won_at").is_null()).cast(_INT).alias("_won"),
-            nw.col("won_amount").cast(_FLOAT).fill_null(0.0),
+            (~nw.col("sql_at").is_null()).cast(INT).alias("_sql"),
+            (~nw.col("won_at").is_null()).cast(INT).alias("_won"),
+            nw.col("won_amount").cast(FLOAT).fill_null(0.0),
         )
     )
 
@@ -151,8 +149,8 @@ def _counts(outcomes: LazyFrame, keys: list[str]) -> LazyFrame:
 
 def _cast_counts(*extra: str) -> list[nw.Expr]:
     return [
-        *[nw.col(c).fill_null(0).cast(_INT) for c in (*_COUNTS, *extra)],
-        nw.col("won_amount").fill_null(0.0).cast(_FLOAT),
+        *[nw.col(c).fill_null(0).cast(INT) for c in (*_COUNTS, *extra)],
+        nw.col("won_amount").fill_null(0.0).cast(FLOAT),
     ]
 
 
@@ -169,18 +167,18 @@ def _performance(
 
     Rows: every campaign of the leads and of ``campaigns`` x every period with leads.
     """
-    keys = _period_keys(freq)
-    outcomes = _with_period(
+    keys = period_keys(freq)
+    outcomes = with_period(
         _lead_outcomes(leads, opportunities, cutoff=cutoff, tz=tz), "created_at", freq
-    ).with_columns(_null_safe("campaign_id", "_campaign"))
+    ).with_columns(null_safe("campaign_id", "_campaign"))
     ids = outcomes.select("_campaign")
     if campaigns is not None:
-        listed = _complete(campaigns, "campaigns", ("campaign_id",), {})
+        listed = complete(campaigns, "campaigns", ("campaign_id",), {})
         ids = nw.concat(
             [
                 ids,
                 listed.filter(~nw.col("campaign_id").is_null()).select(
-                    _null_safe("campaign_id", "_campaign")
+                    null_safe("campaign_id", "_campaign")
                 ),
             ],
             how="vertical",
@@ -265,16 +263,16 @@ def campaign_performance(
     1          C2           0          0         0.0   NaN
     2         NaN           1          0         0.0   0.0
     """
-    freq, zero_division, cutoff = _check_options(freq, zero_division, as_of)
+    freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
     lf_leads, lf_opps, lf_campaigns, session = _enter_campaigns(
         leads, opportunities, campaigns, function="campaign_performance"
     )
-    keys = _period_keys(freq)
+    keys = period_keys(freq)
     result = (
         _performance(lf_leads, lf_opps, lf_campaigns, freq=freq, cutoff=cutoff, tz=tz)
         .with_columns(*_cast_counts())
         .select(
-            _restore_null("_campaign", "campaign_id"),
+            restore_null("_campaign", "campaign_id"),
             *keys,
             *_COUNTS,
             "won_amount",
@@ -282,7 +280,7 @@ def campaign_performance(
         )
         .sort(["campaign_id", *keys], nulls_last=True)
     )
-    _check_raise(result, zero_division, "campaign_performance")
+    check_raise(result, zero_division, "campaign_performance")
     return session.finish(result)  # type: ignore[no-any-return]
 
 
@@ -331,7 +329,7 @@ def campaign_member_cvr(
     0          C1       R1   1.0           0.75  1.333333
     1          C1       R2   0.5           0.75  0.666667
     """
-    _, zero_division, cutoff = _check_options(None, zero_division, as_of)
+    _, zero_division, cutoff = check_options(None, zero_division, as_of)
     lf_leads, lf_opps, _, session = _enter_campaigns(
         leads, opportunities, None, function="campaign_member_cvr"
     )
@@ -355,7 +353,7 @@ def campaign_member_cvr(
         .with_columns(
             nw.when(nw.col("campaign_rate") > 0)
             .then(nw.col("rate") / nw.col("campaign_rate"))
-            .cast(_FLOAT)
+            .cast(FLOAT)
             .alias("lift")
         )
         .select(
@@ -375,7 +373,7 @@ def campaign_member_cvr(
         )
         .sort(["campaign_id", "owner_id"], nulls_last=True)
     )
-    _check_raise(result, zero_division, "campaign_member_cvr")
+    check_raise(result, zero_division, "campaign_member_cvr")
     return session.finish(result)  # type: ignore[no-any-return]
 
 
@@ -454,7 +452,7 @@ def campaign_alerts(
     check_freq(freq)
     _check_fraction(alpha, "alpha", low_open=True)
     _check_fraction(min_effect, "min_effect", low_open=False)
-    _, zero_division, cutoff = _check_options(freq, zero_division, as_of)
+    _, zero_division, cutoff = check_options(freq, zero_division, as_of)
     lf_leads, lf_opps, lf_campaigns, session = _enter_campaigns(
         leads, opportunities, campaigns, function="campaign_alerts"
     )
@@ -467,10 +465,10 @@ def campaign_alerts(
     n1, x1 = nw.col("previous_denominator"), nw.col("previous_numerator")
     n2, x2 = nw.col("denominator"), nw.col("numerator")
     both = (n1 > 0) & (n2 > 0)
-    p1 = x1.cast(_FLOAT) / n1.cast(_FLOAT)
-    p2 = x2.cast(_FLOAT) / n2.cast(_FLOAT)
-    pooled = (x1 + x2).cast(_FLOAT) / (n1 + n2).cast(_FLOAT)
-    variance = pooled * (1.0 - pooled) * (1.0 / n1.cast(_FLOAT) + 1.0 / n2.cast(_FLOAT))
+    p1 = x1.cast(FLOAT) / n1.cast(FLOAT)
+    p2 = x2.cast(FLOAT) / n2.cast(FLOAT)
+    pooled = (x1 + x2).cast(FLOAT) / (n1 + n2).cast(FLOAT)
+    variance = pooled * (1.0 - pooled) * (1.0 / n1.cast(FLOAT) + 1.0 / n2.cast(FLOAT))
     defined = both & (variance > 0)
     critical = NormalDist().inv_cdf(1.0 - alpha / 2.0)
     z = nw.col("z")
@@ -489,25 +487,25 @@ def campaign_alerts(
                 zero_division=zero_division,
                 prefix="previous_",
             ),
-            nw.when(both).then(p2 - p1).cast(_FLOAT).alias("change"),
-            nw.when(defined).then((p2 - p1) / variance.sqrt()).cast(_FLOAT).alias("z"),
+            nw.when(both).then(p2 - p1).cast(FLOAT).alias("change"),
+            nw.when(defined).then((p2 - p1) / variance.sqrt()).cast(FLOAT).alias("z"),
         )
         .with_columns(
-            _two_sided_p(z).cast(_FLOAT).alias("p_value"),
+            _two_sided_p(z).cast(FLOAT).alias("p_value"),
             ((z.abs() > critical) & (nw.col("change").abs() >= min_effect - 1e-12))
             .fill_null(value=False)
             .cast(nw.Boolean())
             .alias("alert"),
         )
         .select(
-            _restore_null("_campaign", "campaign_id"),
+            restore_null("_campaign", "campaign_id"),
             "period",
             nw.col("previous_period").cast(nw.Datetime("us")),
-            nw.col("previous_numerator").cast(_INT),
-            nw.col("previous_denominator").cast(_INT),
+            nw.col("previous_numerator").cast(INT),
+            nw.col("previous_denominator").cast(INT),
             "previous_rate",
-            nw.col("numerator").cast(_INT),
-            nw.col("denominator").cast(_INT),
+            nw.col("numerator").cast(INT),
+            nw.col("denominator").cast(INT),
             "rate",
             "ci_low",
             "ci_high",
@@ -519,7 +517,7 @@ def campaign_alerts(
         .sort(["campaign_id", "period"], nulls_last=True)
     )
     if zero_division == "raise":
-        _check_raise(
+        check_raise(
             result.select(
                 nw.min_horizontal("denominator", "previous_denominator").alias("denominator")
             ),

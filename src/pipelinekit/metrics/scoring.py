@@ -39,17 +39,16 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat
+from pipelinekit._checks import check_bool, check_positive_int
 from pipelinekit._exprs import flag
 from pipelinekit.breakdowns import EMPLOYEE_BANDS, Bands, band, check_bands
 from pipelinekit.errors import ConfigError
-from pipelinekit.metrics.abm import (
-    _OPPORTUNITY_OPTIONAL,
-    _check_bool,
-    _check_positive_int,
-    _check_raise,
-    _complete,
-    _lead_accounts,
-    _resolve_account,
+from pipelinekit.metrics._accounts import (
+    OPPORTUNITY_OPTIONAL,
+    check_raise,
+    complete,
+    lead_accounts,
+    resolve_account,
 )
 from pipelinekit.periods import as_of_cutoff
 from pipelinekit.rates import ZeroDivision, check_zero_division, rate_columns
@@ -164,27 +163,25 @@ def _scores(
 ) -> LazyFrame:
     """Every account with its segment, segment history, prior and score (unranked)."""
     sources = [SEGMENT_DIMENSIONS[d] for d in by]
-    accounts = _complete(
+    accounts = complete(
         accounts,
         "accounts",
         ["account_id", *sources, *extra],
         {"name": nw.String(), "is_target": nw.Boolean()},
     )
-    opportunities = _complete(
-        opportunities, "opportunities", ("created_at",), _OPPORTUNITY_OPTIONAL
-    )
+    opportunities = complete(opportunities, "opportunities", ("created_at",), OPPORTUNITY_OPTIONAL)
     opportunities = _compat.to_local_naive(
         opportunities, ["created_at", "closed_at"], tz=tz, table="opportunities"
     )
-    lead_accounts = None
+    owners = None
     if leads is not None:
-        lead_accounts = _lead_accounts(
-            _complete(leads, "leads", ("lead_id", "account_id"), {"owner_id": nw.String()})
+        owners = lead_accounts(
+            complete(leads, "leads", ("lead_id", "account_id"), {"owner_id": nw.String()})
         )
     closed = (nw.col("closed_at") < cutoff).fill_null(value=False)
     won = closed & nw.col("is_won").fill_null(value=False)
     history = (
-        _resolve_account(opportunities.filter(nw.col("created_at") < cutoff), lead_accounts)
+        resolve_account(opportunities.filter(nw.col("created_at") < cutoff), owners)
         .filter(~nw.col("account_id").is_null())
         .select(nw.col("account_id"), flag(closed).alias("_closed"), flag(won).alias("_won"))
         .group_by("account_id")
@@ -407,7 +404,7 @@ def account_fit_scores(
         zero_division=zero_division,
     )
     result = _ranked(scored)
-    _check_raise(result, zero_division, "account_fit_scores")
+    check_raise(result, zero_division, "account_fit_scores")
     return session.finish(result)  # type: ignore[no-any-return]
 
 
@@ -463,12 +460,12 @@ def target_suggestions(
     0     1         A2
     1     2         A3
     """
-    top = _check_positive_int(top, "top")
+    top = check_positive_int("top", top)
     for name, value in (
         ("exclude_customers", exclude_customers),
         ("exclude_targets", exclude_targets),
     ):
-        _check_bool(value, name)
+        check_bool(name, value)
     scored, session = _enter_scores(
         accounts,
         opportunities,
@@ -488,5 +485,5 @@ def target_suggestions(
     if exclude_targets:
         scored = scored.filter(~nw.col("is_target"))
     result = _ranked(scored).filter(nw.col("rank") <= top)
-    _check_raise(result, zero_division, "target_suggestions")
+    check_raise(result, zero_division, "target_suggestions")
     return session.finish(result)  # type: ignore[no-any-return]
