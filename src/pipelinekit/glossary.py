@@ -736,10 +736,10 @@ NOTES: dict[str, Label] = _labels(
             "{calls}回以上かつ送信メール{mails}通以上。",
         ),
         "cadence_excluded": (
-            "Leads with action_status no_action_needed are counted in excluded_count, not in "
-            "the rate (the summary's cadence_5c2m_rate counts every lead).",
-            "対応ステータスが「対応不要」のリードは対象外として数え、率には含めません"
-            "（サマリーの5C2M遵守率は全リードが対象）。",
+            "Every lead counts whatever its action_status, as in the summary's "
+            "cadence_5c2m_rate (pipelinekit.Cadence(excluded_statuses=...) leaves some out).",
+            "対応ステータスにかかわらず全リードが対象です（サマリーの5C2M遵守率と同じ定義。"
+            "pipelinekit.Cadence(excluded_statuses=...) で除外できます）。",
         ),
         "early_follow_up": (
             "Early follow-up: >= {touches} outbound touches in the {days} days after "

@@ -98,8 +98,18 @@ def counts(frame: pd.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
 # --------------------------------------------------------------------------- per lead
 
 
+#: The default rule with the not-to-pursue leads left out (reported with their status).
+EXCLUDING = Cadence(excluded_statuses=("no_action_needed",))
+
+
+def test_default_cadence_counts_every_lead_whatever_its_status() -> None:
+    # DESIGN 5C2M and the summary: no status is left out; C6 (no_action_needed) is short
+    assert Cadence().excluded_statuses == ()
+    assert statuses(cadence_compliance(LEADS, ACTS, as_of=AS_OF))["C6"] == "short"
+
+
 def test_cadence_compliance_statuses_by_hand() -> None:
-    got = on_engines(cadence_compliance, LEADS, ACTS, as_of=AS_OF)
+    got = on_engines(cadence_compliance, LEADS, ACTS, as_of=AS_OF, cadence=EXCLUDING)
     assert statuses(got) == {
         "C1": "compliant",  # 5 calls + 2 mails
         "C2": "short",  # 1 mail inside; 03-15 09:00 is the (excluded) window end
@@ -140,7 +150,8 @@ def test_window_end_on_the_as_of_boundary() -> None:
 
 
 def test_custom_cadence_six_calls_three_mails_in_21_days() -> None:
-    got = cadence_compliance(LEADS, ACTS, as_of=AS_OF, cadence=Cadence(6, 3, 21))
+    rule = Cadence(6, 3, 21, excluded_statuses=("no_action_needed",))
+    got = cadence_compliance(LEADS, ACTS, as_of=AS_OF, cadence=rule)
     assert statuses(got) == {
         "C1": "compliant",  # 6 calls + 3 mails by 03-17 (inside 21 days)
         "C2": "short",  # 5 calls, 2 mails (03-15 09:00 is inside 21 days)
@@ -180,7 +191,7 @@ def test_excluded_statuses_are_configurable() -> None:
 
 
 def test_cadence_summary_by_owner() -> None:
-    got = on_engines(cadence_summary, LEADS, ACTS, as_of=AS_OF)
+    got = on_engines(cadence_summary, LEADS, ACTS, as_of=AS_OF, cadence=EXCLUDING)
     assert counts(got, "owner_id", "lead_count", "compliant_count", "short_count",
                   "in_progress_count", "connected_count", "excluded_count", "numerator",
                   "denominator") == [
@@ -192,15 +203,19 @@ def test_cadence_summary_by_owner() -> None:
 
 
 def test_cadence_summary_overall_per_month_and_zero_division() -> None:
-    overall = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=())
+    overall = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=(), cadence=EXCLUDING)
     assert counts(overall, "lead_count", "numerator", "denominator") == [(8, 2, 5)]
-    monthly = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=(), freq="month")
+    everyone = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=())
+    assert counts(everyone, "lead_count", "numerator", "denominator") == [(8, 2, 6)]  # + C6
+    monthly = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=(), freq="month", cadence=EXCLUDING)
     # March cohort: C1 C8 compliant, C2 C3 C7 short; April: C5 in progress only
     assert counts(monthly, "period", "lead_count", "numerator", "denominator", "rate") == [
         (pd.Timestamp("2025-03-01"), 7, 2, 5, 0.4),
         (pd.Timestamp("2025-04-01"), 1, 0, 0, None),
     ]
-    zero = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=(), freq="month", zero_division="0")
+    zero = cadence_summary(
+        LEADS, ACTS, as_of=AS_OF, by=(), freq="month", zero_division="0", cadence=EXCLUDING
+    )
     assert zero["rate"].tolist() == [0.4, 0.0]
     with pytest.raises(ZeroDenominatorError):
         cadence_summary(LEADS, ACTS, as_of=AS_OF, by=(), freq="month", zero_division="raise")
@@ -211,7 +226,7 @@ def test_cadence_rate_matches_report_summary_without_exclusions() -> None:
     expected = summary(ds, as_of=AS_OF)["cadence_5c2m_rate"]
     # summary: every lead; eligible C1 C2 C3 C6 C7 C8 (window ended, no connect inside)
     assert (expected.numerator, expected.denominator) == (2, 6)
-    got = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=(), cadence=Cadence(excluded_statuses=()))
+    got = cadence_summary(LEADS, ACTS, as_of=AS_OF, by=())  # the default rule
     assert counts(got, "numerator", "denominator") == [(2, 6)]
 
 
@@ -281,9 +296,10 @@ def test_parameters_are_validated(make: Any, message: str) -> None:
 
 def test_missing_columns_raise_schema_error() -> None:
     with pytest.raises(SchemaError, match="action_status"):
-        cadence_compliance(LEADS.drop(columns=["action_status"]), ACTS, as_of=AS_OF)
-    no_status = cadence_compliance(LEADS.drop(columns=["action_status"]), ACTS, as_of=AS_OF,
-                                   cadence=Cadence(excluded_statuses=()))  # fmt: skip
+        cadence_compliance(
+            LEADS.drop(columns=["action_status"]), ACTS, as_of=AS_OF, cadence=EXCLUDING
+        )
+    no_status = cadence_compliance(LEADS.drop(columns=["action_status"]), ACTS, as_of=AS_OF)
     assert len(no_status) == 8
 
 

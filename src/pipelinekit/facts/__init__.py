@@ -1,12 +1,15 @@
 """Facts: the per-lead, per-activity, per-opportunity and per-account tables that the
-metrics aggregate, each written once in narwhals (DESIGN section 1 and 6).
+metrics aggregate, each written once in narwhals (DESIGN sections 1 and 6).
 
 Metric functions build the facts they need through these builders; the report builds
 each fact once per run through :class:`Facts` and hands it to every section.
 
+- :mod:`pipelinekit.facts.activities`: every activity with its flags, calendar
+  fields and its lead's columns.
 - :mod:`pipelinekit.facts.journey`: one row per lead with stage times and counts.
 - :mod:`pipelinekit.facts.opportunities`: opportunity state as of a day, resolved
   account, target-account flag.
+- :mod:`pipelinekit.facts.response`: when each lead started and was first touched.
 """
 
 from __future__ import annotations
@@ -18,15 +21,16 @@ from typing import Any
 import narwhals as nw
 
 from pipelinekit import _compat
+from pipelinekit.facts.activities import activity_facts
 from pipelinekit.facts.journey import journey_frames
 from pipelinekit.facts.opportunities import opportunity_state
 from pipelinekit.periods import as_of_cutoff
 
-__all__ = ["TIMESTAMP_COLUMNS", "Facts", "shared"]
+__all__ = ["TIMESTAMP_COLUMNS", "Facts", "shared", "shared_activities"]
 
-#: Timestamp columns of each table, converted to naive local time once on entry.
+#: Timestamp and date columns of each table, converted to naive local time on entry.
 TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
-    "leads": ("created_at",),
+    "leads": ("created_at", "next_activity_on", "recycle_on"),
     "activities": ("occurred_at",),
     "opportunities": ("created_at", "validated_at", "closed_at"),
     "stage_changes": ("entered_at",),
@@ -36,40 +40,50 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
 class Facts:
     """The facts of one dataset as of one day, each built once on first use.
 
-    ``tables`` are narwhals lazy frames on one engine (see
-    :func:`pipelinekit._compat.enter`). Timestamp columns are converted to naive
-    wall-clock time in ``tz`` once here. A fact used by several sections is computed
-    once (:func:`pipelinekit._compat.cache`: collected on polars, checkpointed on
-    PySpark, left lazy on DuckDB).
+    ``tables`` maps table names to native frames of one engine (the tables the metric
+    functions are called with). Timestamp columns are converted to naive wall-clock
+    time in ``tz`` once here. A fact used by several calls is computed once
+    (:func:`pipelinekit._compat.cache`: collected on polars, checkpointed on PySpark,
+    left lazy on DuckDB). A metric function given ``facts`` uses them only for the
+    very tables they were built from (:meth:`covers`), so a mismatch can never mix
+    two datasets.
 
     Examples
     --------
     >>> import pipelinekit as pk
     >>> ds = pk.sample_dataset()
-    >>> lazies, _ = _compat.enter([ds.leads, ds.activities, ds.opportunities], function="facts")
-    >>> facts = Facts(dict(zip(["leads", "activities", "opportunities"], lazies)),
-    ...               as_of=date(2025, 12, 31), tz=ds.tz)
-    >>> facts.journey() is facts.journey()
-    True
+    >>> facts = Facts({"leads": ds.leads, "activities": ds.activities,
+    ...                "opportunities": ds.opportunities}, as_of=date(2025, 12, 31), tz=ds.tz)
+    >>> facts.journey() is facts.journey(), facts.covers(leads=ds.leads)
+    (True, True)
     """
 
-    def __init__(self, tables: Mapping[str, nw.LazyFrame[Any]], *, as_of: date, tz: str) -> None:
+    def __init__(self, tables: Mapping[str, Any], *, as_of: date, tz: str) -> None:
         self.as_of = as_of
         self.tz = tz
         self.cutoff: datetime = as_of_cutoff(as_of)
+        names = list(tables)
+        lazies, _ = _compat.enter([tables[n] for n in names], function="facts")
+        self._natives = dict(tables)
         self._tables = {
             name: _compat.to_local_naive(frame, TIMESTAMP_COLUMNS.get(name, ()), tz=tz, table=name)
-            for name, frame in tables.items()
+            for name, frame in zip(names, lazies, strict=True)
         }
         self._built: dict[Hashable, nw.LazyFrame[Any]] = {}
+
+    def covers(self, **tables: Any) -> bool:
+        """Whether these are the very tables (same objects) the facts were built from."""
+        return all(
+            name in self._natives and self._natives[name] is frame for name, frame in tables.items()
+        )
+
+    def native(self, name: str) -> Any:
+        """The native frame of table ``name`` the facts were built from."""
+        return self._natives[name]
 
     def table(self, name: str) -> nw.LazyFrame[Any]:
         """The table ``name`` (all rows), timestamps in naive local time."""
         return self._tables[name]
-
-    def has(self, name: str) -> bool:
-        """Whether the table ``name`` was given."""
-        return name in self._tables
 
     def get(self, key: Hashable, build: Callable[[], nw.LazyFrame[Any]]) -> nw.LazyFrame[Any]:
         """The fact ``key``, built by ``build`` on first use and computed once.
@@ -80,34 +94,69 @@ class Facts:
             self._built[key] = _compat.cache(build())
         return self._built[key]
 
+    def activities(self) -> nw.LazyFrame[Any]:
+        """Activities by the end of the day with flags, calendar fields and lead columns
+        (:func:`~pipelinekit.facts.activities.activity_facts`)."""
+        return self.get(
+            ("activities", self.cutoff, self.tz),
+            lambda: activity_facts(
+                self.table("activities"), self.table("leads"), cutoff=self.cutoff
+            ),
+        )
+
     def journey(self) -> nw.LazyFrame[Any]:
         """The lead journey as of the end of the day (:mod:`pipelinekit.facts.journey`)."""
         return self.get(
-            "journey",
+            ("journey", self.cutoff, self.tz),
             lambda: journey_frames(
                 self.table("leads"),
                 self.table("activities"),
                 self.table("opportunities"),
                 as_of=self.as_of,
                 tz=self.tz,
+                activity_rows=self.activities(),
             ),
         )
 
     def opportunity_state(self) -> nw.LazyFrame[Any]:
         """Opportunities created by the end of the day with their state then."""
         return self.get(
-            "opportunity_state",
+            ("opportunity_state", self.cutoff, self.tz),
             lambda: opportunity_state(self.table("opportunities"), cutoff=self.cutoff),
         )
 
 
 def shared(
-    facts: Facts | None, key: Hashable, build: Callable[[], nw.LazyFrame[Any]]
+    facts: Facts | None,
+    key: Hashable,
+    build: Callable[[], nw.LazyFrame[Any]],
+    **tables: Any,
 ) -> nw.LazyFrame[Any]:
-    """``build()``, or with ``facts`` the fact ``key`` built once and shared.
+    """``build()``, or the fact ``key`` built once and shared through ``facts``.
 
     Metric functions take an optional ``facts`` (a :class:`Facts` built from the same
-    tables, as the report passes); every per-lead or per-opportunity step several
-    functions repeat goes through here, so a report computes it once.
+    tables, as the report passes) and name the native ``tables`` the fact is computed
+    from: when ``facts`` covers them, every call that needs the fact shares one
+    computation; otherwise (no facts, or other tables) the function computes its own.
     """
-    return build() if facts is None else facts.get(key, build)
+    if facts is None or not facts.covers(**tables):
+        return build()
+    return facts.get(key, build)
+
+
+def shared_activities(
+    facts: Facts | None,
+    activity_frame: nw.LazyFrame[Any],
+    lead_frame: nw.LazyFrame[Any],
+    *,
+    cutoff: datetime,
+    tz: str,
+    **tables: Any,
+) -> nw.LazyFrame[Any]:
+    """The activity fact of ``activity_frame`` and ``lead_frame`` (naive local times) cut
+    at ``cutoff``: :meth:`Facts.activities` when ``facts`` covers the native ``tables``,
+    else built here."""
+    same_day = facts is not None and facts.cutoff == cutoff and facts.tz == tz
+    if facts is not None and same_day and facts.covers(**tables):
+        return facts.activities()
+    return activity_facts(activity_frame, lead_frame, cutoff=cutoff)

@@ -33,7 +33,8 @@ from typing import Any
 import narwhals as nw
 
 from pipelinekit import _compat
-from pipelinekit._exprs import connect, flag, is_outbound, require_columns, touch, when_flag
+from pipelinekit._exprs import flag, require_columns, when_flag
+from pipelinekit.facts.activities import activity_facts
 from pipelinekit.periods import as_of_cutoff
 from pipelinekit.types import DEFAULT_TZ, AsOf
 
@@ -76,23 +77,29 @@ def journey_frames(
     *,
     as_of: AsOf | None = None,
     tz: str = DEFAULT_TZ,
+    activity_rows: nw.LazyFrame[Any] | None = None,
 ) -> nw.LazyFrame[Any]:
-    """:func:`journey` on narwhals lazy frames already on one engine (unsorted)."""
+    """The journey on narwhals lazy frames already on one engine (unsorted).
+
+    ``activity_rows``: the activities' fact (:func:`~pipelinekit.facts.activities.
+    activity_facts`, cut at the same ``as_of``) when it is already built.
+    """
     require_columns(leads, "leads", LEAD_COLUMNS)
     require_columns(activities, "activities", ACTIVITY_COLUMNS)
     require_columns(opportunities, "opportunities", OPPORTUNITY_COLUMNS)
     leads = _compat.to_local_naive(leads, ["created_at"], tz=tz, table="leads")
-    activities = _compat.to_local_naive(activities, ["occurred_at"], tz=tz, table="activities")
     opportunities = _compat.to_local_naive(
         opportunities, ["created_at", "validated_at", "closed_at"], tz=tz, table="opportunities"
     )
     cutoff = as_of_cutoff(as_of) if as_of is not None else None
+    if activity_rows is None:
+        activities = _compat.to_local_naive(activities, ["occurred_at"], tz=tz, table="activities")
+        activity_rows = activity_facts(activities, cutoff=cutoff)
     if cutoff is not None:
         leads = leads.filter(nw.col("created_at") < cutoff)
-        activities = activities.filter(nw.col("occurred_at") < cutoff)
         opportunities = opportunities.filter(nw.col("created_at") < cutoff)
     lead_names = leads.collect_schema().names()
-    acts = activity_summary(activities)
+    acts = activity_summary(activity_rows)
     opps = opportunity_summary(opportunities, cutoff=cutoff)
     joined = leads.join(acts, on="lead_id", how="left").join(opps, on="lead_id", how="left")
     return joined.select(
@@ -107,16 +114,18 @@ def journey_frames(
     )
 
 
-def activity_summary(activities: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """Per lead: first touch / connect time and activity counts (activities with a lead)."""
-    flagged = activities.filter(~nw.col("lead_id").is_null()).with_columns(
-        flag(touch()).alias("touch_count"),
-        flag(is_outbound("call")).alias("call_count"),
-        flag(is_outbound("email")).alias("email_count"),
-        flag(is_outbound("meeting")).alias("meeting_count"),
-        flag(connect()).alias("connect_count"),
-        when_flag(touch(), nw.col("occurred_at")).alias("first_touch_at"),
-        when_flag(connect(), nw.col("occurred_at")).alias("first_connect_at"),
+def activity_summary(activity_rows: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per lead: first touch / connect time and activity counts, from the activity
+    fact (activities with a lead)."""
+    flagged = activity_rows.filter(~nw.col("lead_id").is_null()).select(
+        nw.col("lead_id"),
+        flag(nw.col("is_touch")).alias("touch_count"),
+        flag(nw.col("is_outbound_call")).alias("call_count"),
+        flag(nw.col("is_outbound_email")).alias("email_count"),
+        flag(nw.col("is_outbound_meeting")).alias("meeting_count"),
+        flag(nw.col("is_connect")).alias("connect_count"),
+        when_flag(nw.col("is_touch"), nw.col("occurred_at")).alias("first_touch_at"),
+        when_flag(nw.col("is_connect"), nw.col("occurred_at")).alias("first_connect_at"),
     )
     return flagged.group_by("lead_id").agg(
         nw.col("first_touch_at").min(),

@@ -244,13 +244,14 @@ def enter_four(
     tables = prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
     if facts is not None:  # prepared once for every ABM table of a report
         prepared = tables
+        same = {"leads": leads, "activities": activities, "opportunities": opportunities}
         tables = AccountTables(
-            leads=shared(facts, ("abm", "leads", cutoff, tz), lambda: prepared.leads),
+            leads=shared(facts, ("abm", "leads", cutoff, tz), lambda: prepared.leads, **same),
             activities=shared(
-                facts, ("abm", "activities", cutoff, tz), lambda: prepared.activities
+                facts, ("abm", "activities", cutoff, tz), lambda: prepared.activities, **same
             ),
             opportunities=shared(
-                facts, ("abm", "opportunities", cutoff, tz), lambda: prepared.opportunities
+                facts, ("abm", "opportunities", cutoff, tz), lambda: prepared.opportunities, **same
             ),
         )
     return target_accounts(lf_accounts, by_tier=by_tier), tables, session

@@ -31,7 +31,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -62,7 +62,7 @@ from pipelinekit.metrics._accounts import (
     tier_sizes,
     with_period,
 )
-from pipelinekit.periods import Freq, as_of_cutoff, parse_as_of
+from pipelinekit.periods import Freq, as_of_cutoff, parse_as_of, period_start
 from pipelinekit.rates import (
     ZeroDivision,
     rate_columns,
@@ -106,42 +106,86 @@ NURTURING_METRICS = ("appointment_rate", "sql_to_valid_rate", "valid_to_won_rate
 # --------------------------------------------------------------------- events
 
 
+#: How an event's own time maps to the bucket it is counted in: (column name, builder
+#: of the bucket expression from the time expression). Events with a null bucket drop.
+Bucket = tuple[str, Callable[[nw.Expr], nw.Expr]]
+
+
+def period_bucket(freq: Freq | None) -> Bucket | None:
+    """The ``period`` bucket of ``freq`` (``None``: no bucket, one total)."""
+    if freq is None:
+        return None
+    return ("period", lambda at: period_start(at, freq).cast(TIME))
+
+
 def _event(
-    frame: LazyFrame, at: str, metric: str, value: nw.Expr | None = None, *extra: nw.Expr
+    frame: LazyFrame,
+    at: str,
+    metric: str,
+    value: nw.Expr | None = None,
+    *,
+    bucket: Bucket | None = None,
+    extra: Mapping[str, nw.Expr] | None = None,
 ) -> LazyFrame:
-    """``account_id``, ``at``, ``metric``, ``value`` (1.0 by default) and ``extra``."""
-    return frame.select(
+    """Events of one kind summed per account (and bucket and ``extra`` keys).
+
+    Columns: ``account_id``, the ``extra`` keys, the bucket column, ``metric`` and
+    ``value`` (the number of events, or the sum of ``value``). Only groups with at
+    least one event appear, so a row means "at least one" for the distinct-account
+    counts downstream. Summing first keeps the long event table small: one row per
+    account and bucket instead of one per activity.
+    """
+    keys = ["account_id", *(extra or {})]
+    columns = [
         nw.col("account_id").cast(nw.String()),
-        nw.col(at).cast(TIME).alias("at"),
-        nw.lit(metric).cast(nw.String()).alias("metric"),
+        *[expr.alias(name) for name, expr in (extra or {}).items()],
         (nw.lit(1.0) if value is None else value).cast(FLOAT).alias("value"),
-        *extra,
+    ]
+    rows = frame.select(*columns, nw.col(at).cast(TIME).alias("_at"))
+    if bucket is not None:
+        name, build = bucket
+        rows = rows.with_columns(build(nw.col("_at")).alias(name)).filter(~nw.col(name).is_null())
+        keys.append(name)
+    return (
+        rows.group_by(*keys)
+        .agg(nw.col("value").sum())
+        .with_columns(nw.lit(metric).cast(nw.String()).alias("metric"))
+        .select(*keys, "metric", nw.col("value").cast(FLOAT))
     )
 
 
-def _events(tables: AccountTables) -> LazyFrame:
-    """One row per countable event: ``account_id``, ``at``, ``metric``, ``value``.
+def _events(tables: AccountTables, bucket: Bucket | None = None) -> LazyFrame:
+    """Countable events summed per account and bucket: ``account_id``, the bucket
+    column, ``metric``, ``value``.
 
     Metrics: ``leads``, ``touches``, ``connects``, ``key_person_connects``, ``sqls``,
-    ``valid_opportunities``, ``won`` and ``won_amount`` (value = amount).
+    ``valid_opportunities``, ``won`` and ``won_amount`` (value = amount). Each event
+    falls in the bucket of its own time.
     """
     acts, opps = tables.activities, tables.opportunities
     key_person = connect() & nw.col("is_key_person")
     won = opps.filter(nw.col("_won") == 1)
     return nw.concat(
         [
-            _event(tables.leads, "created_at", "leads"),
-            _event(acts.filter(touch()), "occurred_at", "touches"),
-            _event(acts.filter(connect()), "occurred_at", "connects"),
-            _event(acts.filter(key_person), "occurred_at", "key_person_connects"),
-            _event(opps, "created_at", "sqls"),
+            _event(tables.leads, "created_at", "leads", bucket=bucket),
+            _event(acts.filter(touch()), "occurred_at", "touches", bucket=bucket),
+            _event(acts.filter(connect()), "occurred_at", "connects", bucket=bucket),
+            _event(acts.filter(key_person), "occurred_at", "key_person_connects", bucket=bucket),
+            _event(opps, "created_at", "sqls", bucket=bucket),
             _event(
                 opps.filter(~nw.col("validated_at").is_null()),
                 "validated_at",
                 "valid_opportunities",
+                bucket=bucket,
             ),
-            _event(won, "closed_at", "won"),
-            _event(won, "closed_at", "won_amount", nw.col("amount").cast(FLOAT).fill_null(0.0)),
+            _event(won, "closed_at", "won", bucket=bucket),
+            _event(
+                won,
+                "closed_at",
+                "won_amount",
+                nw.col("amount").cast(FLOAT).fill_null(0.0),
+                bucket=bucket,
+            ),
         ],
         how="vertical",
     )
@@ -312,7 +356,7 @@ def _abm_summary(
     zero_division: ZeroDivision,
 ) -> LazyFrame:
     keys = period_keys(freq)
-    events = with_period(_events(tables), "at", freq).join(
+    events = _events(tables, period_bucket(freq)).join(
         targets.select("account_id", "_tier"), on="account_id", how="left"
     )
     rolled = checkpoint(_rollup(checkpoint(events, session), keys), session)
@@ -546,20 +590,29 @@ def _bdr_kpis(
     freq: Freq | None,
 ) -> LazyFrame:
     acts, opps = tables.activities, tables.opportunities
-    owner = nw.col("owner_id").cast(nw.String()).fill_null(NULL_KEY).alias("_owner")
-    lead_owner = nw.col("_lead_owner").cast(nw.String()).fill_null(NULL_KEY).alias("_owner")
+    owner = {"_owner": nw.col("owner_id").cast(nw.String()).fill_null(NULL_KEY)}
+    lead_owner = {"_owner": nw.col("_lead_owner").cast(nw.String()).fill_null(NULL_KEY)}
     key_person = connect() & nw.col("is_key_person")
-    events = with_period(
-        nw.concat(
-            [
-                _event(acts.filter(is_outbound("call")), "occurred_at", "calls", None, owner),
-                _event(acts.filter(key_person), "occurred_at", "key_person_connects", None, owner),
-                _event(opps, "created_at", "appointments", None, lead_owner),
-            ],
-            how="vertical",
-        ),
-        "at",
-        freq,
+    bucket = period_bucket(freq)
+    events = nw.concat(
+        [
+            _event(
+                acts.filter(is_outbound("call")),
+                "occurred_at",
+                "calls",
+                bucket=bucket,
+                extra=owner,
+            ),
+            _event(
+                acts.filter(key_person),
+                "occurred_at",
+                "key_person_connects",
+                bucket=bucket,
+                extra=owner,
+            ),
+            _event(opps, "created_at", "appointments", bucket=bucket, extra=lead_owner),
+        ],
+        how="vertical",
     )
     keys = [*(["_owner"] if by_owner else []), *period_keys(freq)]
     tagged = checkpoint(_tag_targets(events, targets), session)
@@ -834,19 +887,16 @@ def abm_before_after(
     )
     tables = prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
     span = timedelta(days=days)
-    at = nw.col("at")
-    window = (
-        nw.when((at >= start) & (at < start + span))
-        .then(nw.lit("after"))
-        .when((at >= start - span) & (at < start))
-        .then(nw.lit("before"))
-    )
-    events = (
-        _events(tables)
-        .filter(nw.col("account_id").is_in(ids))
-        .with_columns(window.alias("window"))
-        .filter(~nw.col("window").is_null())
-    )
+
+    def window(at: nw.Expr) -> nw.Expr:
+        return (
+            nw.when((at >= start) & (at < start + span))
+            .then(nw.lit("after"))
+            .when((at >= start - span) & (at < start))
+            .then(nw.lit("before"))
+        )
+
+    events = _events(tables, ("window", window)).filter(nw.col("account_id").is_in(ids))
     tagged = checkpoint(events.with_columns(nw.lit(ALL_TIERS).alias("_tier")), session)
     rolled = _rollup(tagged, ["window"])
     share = nw.col("x") / float(len(ids))

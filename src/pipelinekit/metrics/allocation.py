@@ -43,11 +43,13 @@ from pipelinekit import _compat
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.errors import ConfigError
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, parse_as_of, period_start
+from pipelinekit.types import DEFAULT_TZ
 
 __all__ = [
     "ALLOCATION_STATUSES",
     "DEFAULT_CAPACITY_BANDS",
     "capacity_expr",
+    "capacity_overruns",
     "check_capacity_bands",
     "idle_capacity",
     "monthly_capacity",
@@ -118,6 +120,79 @@ def _capacity_source(bands: Mapping[str, float]) -> nw.Expr:
 def monthly_capacity(reps: nw.LazyFrame[Any], bands: Mapping[str, float]) -> nw.LazyFrame[Any]:
     """``rep_id`` and monthly ``capacity`` (null when unknown) for every rep."""
     return reps.select(nw.col("rep_id"), capacity_expr(bands))
+
+
+def capacity_overruns(
+    opportunities: FrameT,
+    reps: Any,
+    *,
+    as_of: date | datetime | str,
+    capacity_bands: Mapping[str, float] = DEFAULT_CAPACITY_BANDS,
+    tz: str = DEFAULT_TZ,
+) -> FrameT:
+    """The (rep, calendar month) pairs whose SQLs exceed the rep's monthly capacity.
+
+    DESIGN section 4's ``sql_over_capacity_rep_months`` is the number of these rows:
+    SQLs (opportunities created by the end of ``as_of``) per ``owner_id`` and month,
+    against ``monthly_sql_capacity``, else the band of the rep's ``segment``, else no
+    capacity (never over). Every rep counts whatever its role, and the month of
+    ``as_of`` counts with its whole monthly capacity (no pro-rating: a month that is
+    already over is over). :func:`sql_allocation` gives the full load table.
+
+    Parameters
+    ----------
+    opportunities, reps
+        Canonical tables (same frame library).
+    as_of
+        Count SQLs created by the end of this day.
+    capacity_bands
+        Monthly capacity by segment for reps without ``monthly_sql_capacity``.
+    tz
+        Dataset time zone.
+
+    Returns
+    -------
+    Frame of the caller's kind: ``rep_id``, ``period`` (month start), ``sql_count``
+    and ``capacity``, sorted by ``rep_id`` and ``period``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> opps = pd.DataFrame({"owner_id": ["F1"] * 3 + ["F2"],
+    ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-02", "2025-05-01", "2025-04-03"])})
+    >>> reps = pd.DataFrame({"rep_id": ["F1", "F2"], "role": ["field"] * 2,
+    ...     "segment": ["1-30", "1-30"],
+    ...     "monthly_sql_capacity": pd.array([1, None], dtype="Int64")})
+    >>> capacity_overruns(opps, reps, as_of="2025-05-31")[["rep_id", "sql_count", "capacity"]]
+      rep_id  sql_count  capacity
+    0     F1          2       1.0
+    """
+    bands = check_capacity_bands(capacity_bands)
+    cutoff = as_of_cutoff(as_of)
+    (lf_opps, lf_reps), session = _compat.enter([opportunities, reps], function="capacity_overruns")
+    require_columns(lf_opps, "opportunities", _OPPORTUNITY_COLUMNS)
+    lf_opps = _compat.to_local_naive(lf_opps, ["created_at"], tz=tz, table="opportunities")
+    per_month = (
+        lf_opps.filter((nw.col("created_at") < cutoff) & ~nw.col("owner_id").is_null())
+        .with_columns(period_start(nw.col("created_at"), "month").alias("period"))
+        .group_by("owner_id", "period")
+        .agg(nw.len().cast(nw.Int64).alias("sql_count"))
+    )
+    require_columns(lf_reps, "reps", ("rep_id", "segment", "monthly_sql_capacity"))
+    capacity = monthly_capacity(lf_reps, bands).rename({"rep_id": "owner_id"})
+    over = (nw.col("sql_count") > nw.col("capacity")).fill_null(value=False)
+    result = (
+        per_month.join(capacity, on="owner_id", how="inner")
+        .filter(over)
+        .select(
+            nw.col("owner_id").alias("rep_id"),
+            nw.col("period").cast(nw.Datetime("us")),
+            nw.col("sql_count").cast(nw.Int64),
+            nw.col("capacity").cast(nw.Float64),
+        )
+        .sort("rep_id", "period", nulls_last=True)
+    )
+    return session.finish(result)  # type: ignore[no-any-return]
 
 
 # ------------------------------------------------------------ periods (Python)

@@ -37,10 +37,10 @@ import attrs
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._exprs import connect, flag, is_outbound, touch, when_flag
+from pipelinekit._exprs import flag, when_flag
 from pipelinekit.domain import ActionStatus
 from pipelinekit.errors import ConfigError
-from pipelinekit.facts import Facts, shared
+from pipelinekit.facts import Facts, shared, shared_activities
 from pipelinekit.metrics._lead_frames import (
     aggregate,
     check_keys,
@@ -63,7 +63,6 @@ __all__ = [
     "Cadence",
     "cadence_compliance",
     "cadence_summary",
-    "cadence_window_counts",
     "early_follow_up",
     "early_follow_up_leads",
     "lead_window_counts",
@@ -138,7 +137,9 @@ class Cadence:
         ``connected`` and is not eligible (default ``True``, DESIGN's 5C2M).
     excluded_statuses
         Lead ``action_status`` values reported under their own status and left out of
-        the eligible leads (default ``("no_action_needed",)``).
+        the eligible leads (default ``()``: every lead counts, as DESIGN's 5C2M and the
+        report summary define it; e.g. ``("no_action_needed",)`` leaves out the leads
+        marked as not to pursue).
 
     Examples
     --------
@@ -158,7 +159,7 @@ class Cadence:
     min_channels: int | None = attrs.field(default=None, validator=_channels, kw_only=True)
     stop_on_connect: bool = attrs.field(default=True, validator=_bool, kw_only=True)
     excluded_statuses: tuple[str, ...] = attrs.field(
-        default=("no_action_needed",), converter=_to_statuses, kw_only=True
+        default=(), converter=_to_statuses, kw_only=True
     )
 
     @property
@@ -200,37 +201,35 @@ def _check_cadence(cadence: Any) -> Cadence:
 
 def lead_window_counts(
     leads: nw.LazyFrame[Any],
-    activities: nw.LazyFrame[Any],
+    activity_rows: nw.LazyFrame[Any],
     *,
     window: timedelta,
     cutoff: datetime | None,
 ) -> nw.LazyFrame[Any]:
     """Every lead of ``leads`` (all its columns) plus its window counts.
 
-    Adds ``window_end``, ``window_closed`` (0/1: the window ended by ``cutoff``;
-    always 1 without a cutoff), the outbound ``calls``, ``mails``, ``meetings``,
-    ``touches`` inside ``[created_at, created_at + window)``, ``channels`` (how many
-    of call/email/meeting were used), ``connects`` and ``connected_at`` (first
-    connect) inside the window. Timestamps must already be naive local time and
-    activities after ``cutoff`` already dropped.
+    ``activity_rows`` is the activity fact (:func:`~pipelinekit.facts.activities.
+    activity_facts` with the leads' columns, cut at ``cutoff``). Adds ``window_end``,
+    ``window_closed`` (0/1: the window ended by ``cutoff``; always 1 without a
+    cutoff), the outbound ``calls``, ``mails``, ``meetings``, ``touches`` inside
+    ``[created_at, created_at + window)``, ``channels`` (how many of call/email/meeting
+    were used), ``connects`` and ``connected_at`` (first connect) inside the window.
+    Timestamps must already be naive local time.
     """
     base = leads.with_columns((nw.col("created_at") + window).alias("window_end"))
-    acts = activities.filter(~nw.col("lead_id").is_null()).select(
-        nw.col("lead_id"),
-        nw.col("occurred_at"),
-        flag(is_outbound("call")).alias("calls"),
-        flag(is_outbound("email")).alias("mails"),
-        flag(is_outbound("meeting")).alias("meetings"),
-        flag(touch()).alias("touches"),
-        flag(connect()).alias("connects"),
-        when_flag(connect(), nw.col("occurred_at")).alias("connected_at"),
-    )
+    occurred, created = nw.col("occurred_at"), nw.col("lead_created_at")
     inside = (
-        base.select("lead_id", "created_at", "window_end")
-        .join(acts, on="lead_id", how="inner")
-        .filter(
-            (nw.col("occurred_at") >= nw.col("created_at"))
-            & (nw.col("occurred_at") < nw.col("window_end"))
+        activity_rows.filter(
+            ~nw.col("lead_id").is_null() & (occurred >= created) & (occurred < created + window)
+        )
+        .select(
+            nw.col("lead_id"),
+            flag(nw.col("is_outbound_call")).alias("calls"),
+            flag(nw.col("is_outbound_email")).alias("mails"),
+            flag(nw.col("is_outbound_meeting")).alias("meetings"),
+            flag(nw.col("is_touch")).alias("touches"),
+            flag(nw.col("is_connect")).alias("connects"),
+            when_flag(nw.col("is_connect"), occurred).alias("connected_at"),
         )
         .group_by("lead_id")
         .agg(*[nw.col(c).sum() for c in _WINDOW_COUNTS], nw.col("connected_at").min())
@@ -246,37 +245,15 @@ def lead_window_counts(
     )
 
 
-def cadence_window_counts(
-    leads: nw.LazyFrame[Any],
-    activities: nw.LazyFrame[Any],
-    *,
-    window: timedelta,
-    cutoff: datetime | None,
-) -> nw.LazyFrame[Any]:
-    """Per lead: outbound ``calls``, ``mails`` and ``connects`` inside its window.
-
-    Returns every lead of ``leads`` with ``lead_id``, ``created_at``,
-    ``window_end``, ``window_closed`` (0/1: the window ended by ``cutoff``) and the
-    three counts (0 when none). Timestamps must already be naive local time.
-    (Used by the report summary; :func:`lead_window_counts` gives every count.)
-    """
-    counts = lead_window_counts(
-        leads.select("lead_id", "created_at"), activities, window=window, cutoff=cutoff
-    )
-    return counts.select(
-        "lead_id", "created_at", "window_end", "window_closed", "calls", "mails", "connects"
-    )
-
-
 def _compliance(
     leads: nw.LazyFrame[Any],
-    activities: nw.LazyFrame[Any],
+    activity_rows: nw.LazyFrame[Any],
     cadence: Cadence,
     cutoff: datetime,
 ) -> nw.LazyFrame[Any]:
     """Leads with their window counts, shortfalls, ``connected_within_window`` and
-    ``status``."""
-    counts = lead_window_counts(leads, activities, window=cadence.window, cutoff=cutoff)
+    ``status`` (``activity_rows``: the activity fact)."""
+    counts = lead_window_counts(leads, activity_rows, window=cadence.window, cutoff=cutoff)
     shorts = [
         nw.max_horizontal(nw.lit(minimum) - nw.col(name), nw.lit(0))
         .cast(nw.Int64)
@@ -332,14 +309,15 @@ def _compliance_leads(
     tz: str,
     *,
     only_status: str | None = None,
+    facts: Facts | None = None,
 ) -> Any:
     cutoff = optional_cutoff(parse_as_of(as_of))
     assert cutoff is not None
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
-    required = ("action_status",) if cadence.excluded_statuses else ()
-    lead_frame = enter_leads(lf_leads, cutoff=cutoff, tz=tz, required=required)
-    acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
-    table = _compliance(lead_frame, acts, cadence, cutoff)
+    natives = {"leads": leads, "activities": activities}
+    table = _lead_compliance(
+        lf_leads, lf_acts, cadence, cutoff=cutoff, tz=tz, facts=facts, **natives
+    )
     if only_status is not None:
         table = table.filter(nw.col("status") == only_status)
     present = table.collect_schema().names()
@@ -354,6 +332,7 @@ def cadence_compliance(
     as_of: AsOf,
     cadence: Cadence = Cadence(),
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Per lead: activity counts in its cadence window, shortfalls and status (5C2M).
 
@@ -394,7 +373,13 @@ def cadence_compliance(
     1      L2      0      0            5  in_progress
     """
     return _compliance_leads(  # type: ignore[no-any-return]
-        "cadence_compliance", leads, activities, _check_cadence(cadence), as_of, tz
+        "cadence_compliance",
+        leads,
+        activities,
+        _check_cadence(cadence),
+        as_of,
+        tz,
+        facts=facts,
     )
 
 
@@ -428,27 +413,41 @@ def _summary(
     assert cutoff is not None
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
     check_keys_present(keys, lf_leads.collect_schema().names(), name="by")
-    table = shared(
-        facts,
-        ("cadence_compliance", cadence, cutoff, tz),
-        lambda: _lead_compliance(lf_leads, lf_acts, cadence, cutoff=cutoff, tz=tz),
+    natives = {"leads": leads, "activities": activities}
+    table = _lead_compliance(
+        lf_leads, lf_acts, cadence, cutoff=cutoff, tz=tz, facts=facts, **natives
     )
     return _summarise(session, table, keys, period_freq, zero_division)
 
 
 def _lead_compliance(
-    leads: nw.LazyFrame[Any],
-    activities: nw.LazyFrame[Any],
+    lead_frame: nw.LazyFrame[Any],
+    activity_frame: nw.LazyFrame[Any],
     cadence: Cadence,
     *,
     cutoff: datetime,
     tz: str,
+    facts: Facts | None,
+    **tables: Any,
 ) -> nw.LazyFrame[Any]:
-    """Every lead created by ``cutoff`` with its cadence status."""
-    required = ("action_status",) if cadence.excluded_statuses else ()
-    lead_frame = enter_leads(leads, cutoff=cutoff, tz=tz, required=required)
-    acts = enter_activities(activities, cutoff=cutoff, tz=tz)
-    return _compliance(lead_frame, acts, cadence, cutoff)
+    """Every lead created by ``cutoff`` with its cadence status, computed once per
+    report when ``facts`` covers the native ``tables``."""
+
+    def build() -> nw.LazyFrame[Any]:
+        required = ("action_status",) if cadence.excluded_statuses else ()
+        every_lead = enter_leads(lead_frame, cutoff=None, tz=tz, required=required)
+        rows = shared_activities(
+            facts,
+            enter_activities(activity_frame, cutoff=None, tz=tz),
+            every_lead,
+            cutoff=cutoff,
+            tz=tz,
+            **tables,
+        )
+        created = every_lead.filter(nw.col("created_at") < cutoff)
+        return _compliance(created, rows, cadence, cutoff)
+
+    return shared(facts, ("cadence_compliance", cadence, cutoff, tz), build, **tables)
 
 
 def _summarise(
@@ -535,9 +534,14 @@ def cadence_summary(
     ...     "direction": ["outbound"] * 7, "outcome": ["busy"] * 5 + ["sent"] * 2,
     ...     "occurred_at": pd.date_range("2025-04-01 10:00", periods=7, freq="D")})
     >>> s = cadence_summary(leads, acts, as_of="2025-04-30")
-    >>> s[["lead_count", "short_count", "excluded_count", "numerator", "denominator", "rate"]]
-       lead_count  short_count  excluded_count  numerator  denominator  rate
-    0           3            1               1          1            2   0.5
+    >>> s[["lead_count", "short_count", "excluded_count", "numerator", "denominator"]]
+       lead_count  short_count  excluded_count  numerator  denominator
+    0           3            2               0          1            3
+    >>> rule = Cadence(excluded_statuses=("no_action_needed",))
+    >>> s = cadence_summary(leads, acts, as_of="2025-04-30", cadence=rule)
+    >>> s[["lead_count", "short_count", "excluded_count", "numerator", "denominator"]]
+       lead_count  short_count  excluded_count  numerator  denominator
+    0           3            1               1          1            2
     """
     return _summary(  # type: ignore[no-any-return]
         "cadence_summary",
@@ -649,6 +653,7 @@ def early_follow_up_leads(
     touches: int = 5,
     days: int = 7,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """The leads that fell short of early follow-up (the rows behind
     :func:`early_follow_up`'s ``short_count``), with the :func:`cadence_compliance`
@@ -676,4 +681,5 @@ def early_follow_up_leads(
         as_of,
         tz,
         only_status="short",
+        facts=facts,
     )

@@ -9,7 +9,6 @@ import attrs
 import narwhals as nw
 import pandas as pd
 
-from pipelinekit import _compat
 from pipelinekit.dataset import TABLE_NAMES, Dataset
 from pipelinekit.facts import Facts
 
@@ -43,14 +42,14 @@ class SectionContext:
     dataset: Dataset
     as_of: date
     facts: Facts
+    tables: dict[str, Any]
 
     @classmethod
     def build(cls, dataset: Dataset, as_of: date) -> SectionContext:
         """The context of ``dataset`` (working tables) as of ``as_of``."""
-        names = list(TABLE_NAMES)
-        lazies, _ = _compat.enter([dataset.table(n) for n in names], function="report")
-        facts = Facts(dict(zip(names, lazies, strict=True)), as_of=as_of, tz=dataset.tz)
-        return cls(dataset=dataset, as_of=as_of, facts=facts)
+        tables = {name: dataset.table(name) for name in TABLE_NAMES}
+        facts = Facts(tables, as_of=as_of, tz=dataset.tz)
+        return cls(dataset=dataset, as_of=as_of, facts=facts, tables=tables)
 
     @property
     def tz(self) -> str:
@@ -59,7 +58,7 @@ class SectionContext:
 
     def table(self, name: str) -> Any:
         """The working table ``name`` as a native frame (absent tables are empty)."""
-        return self.dataset.table(name)
+        return self.tables[name]
 
     def given(self, name: str) -> bool:
         """Whether the table ``name`` was given (absent tables read as empty)."""

@@ -9,27 +9,26 @@ is not yet valid or closed.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 import narwhals as nw
 
 from pipelinekit import _compat
 from pipelinekit._exprs import (
-    email_reached,
     flag,
-    is_call,
-    is_email_delivered,
-    touch,
 )
 from pipelinekit.dataset import Dataset
 from pipelinekit.facts import Facts
-from pipelinekit.metrics.allocation import DEFAULT_CAPACITY_BANDS, monthly_capacity
-from pipelinekit.metrics.cadence import cadence_window_counts
-from pipelinekit.periods import as_of_cutoff, parse_as_of, period_start
+from pipelinekit.facts.opportunities import with_resolved_account, with_target_flag
+from pipelinekit.metrics.allocation import DEFAULT_CAPACITY_BANDS, capacity_overruns
+from pipelinekit.metrics.cadence import Cadence, cadence_summary
+from pipelinekit.periods import as_of_cutoff, parse_as_of
 from pipelinekit.rates import Rate, ZeroDivision, rate
 
 __all__ = ["SUMMARY_KEYS", "summary"]
+
+_TABLES = ("leads", "activities", "opportunities", "accounts", "reps")
 
 #: Keys of the summary object, in report order (DESIGN section 4).
 SUMMARY_KEYS = (
@@ -92,30 +91,33 @@ def summary(
     True
     """
     cutoff = as_of_cutoff(as_of)
+    day = parse_as_of(as_of)
+    natives = {n: dataset.table(n) for n in _TABLES}
     if facts is None:
-        names = ("leads", "activities", "opportunities", "accounts", "reps")
-        lazies, _ = _compat.enter([dataset.table(n) for n in names], function="summary")
-        facts = Facts(
-            dict(zip(names, lazies, strict=True)), as_of=parse_as_of(as_of), tz=dataset.tz
-        )
-    all_leads, all_opps = facts.table("leads"), facts.table("opportunities")
-    accounts, reps = facts.table("accounts"), facts.table("reps")
-    leads = all_leads.filter(nw.col("created_at") < cutoff)
-    acts = facts.table("activities").filter(nw.col("occurred_at") < cutoff)
-    opps = all_opps.filter(nw.col("created_at") < cutoff)
+        facts = Facts(natives, as_of=day, tz=dataset.tz)
+    else:
+        natives = {n: facts.native(n) for n in _TABLES}
+    cadence = Cadence(calls=cadence_calls, mails=cadence_mails, window_days=cadence_window_days)
+    common: dict[str, Any] = {"as_of": day, "tz": dataset.tz, "facts": facts}
 
     out: dict[str, Any] = {}
     out.update(_lead_counts(facts.journey()))
-    out.update(_activity_counts(acts))
-    out.update(_opportunity_counts(opps, cutoff))
-    out["same_day"] = _same_day_touched(leads, acts)
-    out.update(
-        _cadence_counts(
-            leads, acts, cutoff, calls=cadence_calls, mails=cadence_mails, days=cadence_window_days
-        )
+    out.update(_activity_counts(facts.activities()))
+    out.update(_opportunity_counts(facts, cutoff))
+    out["same_day"] = _same_day_touched(facts.activities(), cutoff)
+    compliance = nw.from_native(
+        cadence_summary(natives["leads"], natives["activities"], by=(), cadence=cadence, **common)
     )
-    out["sql_over_capacity_rep_months"] = _over_capacity(opps, reps, capacity_bands)
-    out.update(_target_account(opps, all_leads, accounts, cutoff))
+    numerator, denominator = _first_row(compliance, "numerator", "denominator")
+    out["cadence_compliant"], out["cadence_eligible"] = numerator, denominator
+    overruns = capacity_overruns(
+        natives["opportunities"],
+        natives["reps"],
+        as_of=day,
+        capacity_bands=capacity_bands,
+        tz=dataset.tz,
+    )
+    out["sql_over_capacity_rep_months"] = _row_count(overruns)
 
     def r(num: str, den: str) -> Rate:
         return rate(out[num], out[den], zero_division=zero_division)
@@ -168,114 +170,71 @@ def _lead_counts(journey: nw.LazyFrame[Any]) -> dict[str, Any]:
     )
 
 
-def _activity_counts(acts: nw.LazyFrame[Any]) -> dict[str, Any]:
-    connected_call = is_call() & (nw.col("outcome") == "connected").fill_null(value=False)
-    flagged = acts.with_columns(
-        flag(is_call()).alias("calls"),
-        flag(connected_call).alias("connected_calls"),
-        nw.when(is_call()).then(nw.col("duration_s").cast(nw.Float64)).alias("talk"),
-        flag(is_email_delivered()).alias("emails_delivered"),
-        flag(email_reached(("opened", "clicked", "replied"))).alias("emails_opened"),
-        flag(email_reached(("clicked", "replied"))).alias("emails_clicked"),
-    )
-    names = ("calls", "connected_calls", "emails_delivered", "emails_opened", "emails_clicked")
+def _activity_counts(activity_rows: nw.LazyFrame[Any]) -> dict[str, Any]:
+    """Calls, connects, talk time and email counts from the activity fact."""
+    flags = {
+        "calls": "is_call",
+        "connected_calls": "is_connected_call",
+        "emails_delivered": "is_email_delivered",
+        "emails_opened": "is_email_opened",
+        "emails_clicked": "is_email_clicked",
+    }
     return _scalar_row(
-        flagged,
-        *[nw.col(n).sum() for n in names],
+        activity_rows.with_columns(
+            *[flag(nw.col(column)).alias(name) for name, column in flags.items()],
+            nw.when(nw.col("is_call")).then(nw.col("duration_s").cast(nw.Float64)).alias("talk"),
+        ),
+        *[nw.col(name).sum() for name in flags],
         nw.col("talk").sum().alias("talk_time_s"),
     )
 
 
-def _opportunity_counts(opps: nw.LazyFrame[Any], cutoff: datetime) -> dict[str, Any]:
-    valid = (nw.col("validated_at") < cutoff).fill_null(value=False)
-    closed = (nw.col("closed_at") < cutoff).fill_null(value=False)
-    won = closed & nw.col("is_won").fill_null(value=False)
-    flagged = opps.with_columns(
-        flag(valid).alias("valid_opportunities"),
-        flag(closed).alias("closed"),
-        flag(won).alias("won"),
-        flag(won & valid).alias("valid_won"),
+def _opportunity_counts(facts: Facts, cutoff: datetime) -> dict[str, Any]:
+    """SQLs, valid, closed, won (and their amount) and the target accounts' share, from
+    the opportunity state (accounts resolved through the lead)."""
+    state = with_target_flag(
+        with_resolved_account(facts.opportunity_state(), facts.table("leads")),
+        facts.table("accounts"),
+    )
+    won = nw.col("won_flag") == 1
+    target = nw.col("target_flag") == 1
+    flagged = state.with_columns(
+        flag((nw.col("won_flag") == 1) & (nw.col("valid_flag") == 1)).alias("valid_won"),
         nw.when(won).then(nw.col("amount").cast(nw.Float64)).alias("won_amount"),
+        nw.when(won & target).then(nw.col("amount").cast(nw.Float64)).alias("target_won_amount"),
     )
-    names = ("valid_opportunities", "closed", "won", "valid_won", "won_amount")
-    return _scalar_row(flagged, nw.len().alias("sqls"), *[nw.col(n).sum() for n in names])
+    return _scalar_row(
+        flagged,
+        nw.len().alias("sqls"),
+        nw.col("valid_flag").sum().alias("valid_opportunities"),
+        nw.col("closed_flag").sum().alias("closed"),
+        nw.col("won_flag").sum().alias("won"),
+        nw.col("valid_won").sum(),
+        nw.col("won_amount").sum(),
+        nw.col("target_flag").sum().alias("target_account_sqls"),
+        nw.col("target_won_amount").sum().alias("target_account_won_amount"),
+    )
 
 
-def _same_day_touched(leads: nw.LazyFrame[Any], acts: nw.LazyFrame[Any]) -> int:
-    inbound = leads.filter((nw.col("origin") == "inbound").fill_null(value=False)).select(
-        nw.col("lead_id"), nw.col("created_at").dt.truncate("1d").alias("day")
+def _same_day_touched(activity_rows: nw.LazyFrame[Any], cutoff: datetime) -> int:
+    """Inbound leads created by ``cutoff`` with an outbound touch on their creation day."""
+    created = nw.col("lead_created_at")
+    hit = activity_rows.filter(
+        nw.col("is_touch")
+        & (nw.col("lead_origin") == "inbound").fill_null(value=False)
+        & (created < cutoff).fill_null(value=False)
+        & (nw.col("day") == created.dt.truncate("1d")).fill_null(value=False)
     )
-    touch_days = (
-        acts.filter(touch() & ~nw.col("lead_id").is_null())
-        .select(nw.col("lead_id"), nw.col("occurred_at").dt.truncate("1d").alias("day"))
-        .unique(["lead_id", "day"])
-    )
-    hit = inbound.join(touch_days, on=["lead_id", "day"], how="inner")
     return int(_scalar_row(hit, nw.col("lead_id").n_unique().alias("n"))["n"])
 
 
-def _cadence_counts(
-    leads: nw.LazyFrame[Any],
-    acts: nw.LazyFrame[Any],
-    cutoff: datetime,
-    *,
-    calls: int,
-    mails: int,
-    days: int,
-) -> dict[str, Any]:
-    counts = cadence_window_counts(leads, acts, window=timedelta(days=days), cutoff=cutoff)
-    eligible = (nw.col("window_closed") == 1) & (nw.col("connects") == 0)
-    compliant = eligible & (nw.col("calls") >= calls) & (nw.col("mails") >= mails)
-    return _scalar_row(
-        counts,
-        flag(eligible).sum().alias("cadence_eligible"),
-        flag(compliant).sum().alias("cadence_compliant"),
-    )
+def _first_row(frame: Any, *columns: str) -> tuple[Any, ...]:
+    eager = frame.collect() if isinstance(frame, nw.LazyFrame) else frame
+    row = eager.select(*columns).rows(named=True)[0]
+    return tuple(0 if row[c] is None else _compat.python_value(row[c]) for c in columns)
 
 
-def _over_capacity(
-    opps: nw.LazyFrame[Any], reps: nw.LazyFrame[Any], bands: Mapping[str, int]
-) -> int:
-    per_month = (
-        opps.filter(~nw.col("owner_id").is_null())
-        .with_columns(period_start(nw.col("created_at"), "month").alias("month"))
-        .group_by("owner_id", "month")
-        .agg(nw.len().alias("sqls"))
-    )
-    capacity = monthly_capacity(reps, bands).rename({"rep_id": "owner_id"})
-    joined = per_month.join(capacity, on="owner_id", how="inner")
-    over = (nw.col("sqls") > nw.col("capacity")).fill_null(value=False)
-    return int(_scalar_row(joined, flag(over).sum().alias("n"))["n"])
-
-
-def _target_account(
-    opps: nw.LazyFrame[Any],
-    all_leads: nw.LazyFrame[Any],
-    accounts: nw.LazyFrame[Any],
-    cutoff: datetime,
-) -> dict[str, Any]:
-    lead_accounts = all_leads.select(
-        nw.col("lead_id"), nw.col("account_id").alias("lead_account_id")
-    )
-    targets = accounts.filter(nw.col("is_target").fill_null(value=False)).select(
-        nw.col("account_id").alias("opp_account"), nw.lit(1).cast(nw.Int64).alias("is_target_flag")
-    )
-    closed = (nw.col("closed_at") < cutoff).fill_null(value=False)
-    won = closed & nw.col("is_won").fill_null(value=False)
-    joined = (
-        opps.join(lead_accounts, on="lead_id", how="left")
-        .with_columns(
-            nw.coalesce(nw.col("account_id"), nw.col("lead_account_id")).alias("opp_account")
-        )
-        .join(targets, on="opp_account", how="left")
-        .with_columns(nw.col("is_target_flag").fill_null(0))
-    )
-    is_target = nw.col("is_target_flag") == 1
-    return _scalar_row(
-        joined,
-        flag(is_target).sum().alias("target_account_sqls"),
-        nw.when(is_target & won)
-        .then(nw.col("amount").cast(nw.Float64))
-        .sum()
-        .alias("target_account_won_amount"),
-    )
+def _row_count(native: Any) -> int:
+    frame = nw.from_native(native)
+    lazy = frame.lazy() if isinstance(frame, nw.DataFrame) else frame
+    return int(_compat.python_value(lazy.select(nw.len()).collect().item()))
