@@ -323,8 +323,6 @@ NOT_METRICS: dict[str, str] = {
     "metrics.allocation.capacity_expr": "returns a narwhals expression",
     "metrics.allocation.check_capacity_bands": "parameter validation on a mapping",
     "metrics.allocation.monthly_capacity": "narwhals-level building block (lazy frames in)",
-    "metrics.cadence.cadence_window_counts": "narwhals-level building block (lazy frames in)",
-    "metrics.cadence.lead_window_counts": "narwhals-level building block (lazy frames in)",
     "metrics.campaigns.two_proportion_z_test": "pure-Python statistics on four numbers",
     "metrics.funnel.bottleneck_frames": "narwhals-level building block of bottleneck",
     "metrics.funnel.check_window": "parameter validation",

@@ -14,7 +14,7 @@ each fact once per run through :class:`Facts` and hands it to every section.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -23,10 +23,35 @@ import narwhals as nw
 from pipelinekit import _compat
 from pipelinekit.facts.activities import activity_facts
 from pipelinekit.facts.journey import journey_frames
+from pipelinekit.facts.lead_activity import (
+    JourneyPart,
+    LastTouchPart,
+    LeadActivityPart,
+    ResponsePart,
+    WindowPart,
+    lead_activity,
+    part_columns,
+)
 from pipelinekit.facts.opportunities import opportunity_state
 from pipelinekit.periods import as_of_cutoff
 
-__all__ = ["TIMESTAMP_COLUMNS", "Facts", "shared", "shared_activities"]
+__all__ = [
+    "REPORT_LEAD_PARTS",
+    "TIMESTAMP_COLUMNS",
+    "Facts",
+    "shared",
+    "shared_activities",
+    "shared_lead_activity",
+]
+
+#: The per-lead activity parts the report's sections use, computed in one pass.
+REPORT_LEAD_PARTS: tuple[LeadActivityPart, ...] = (
+    JourneyPart(),
+    WindowPart(14),
+    WindowPart(7),
+    ResponsePart(),
+    LastTouchPart(),
+)
 
 #: Timestamp and date columns of each table, converted to naive local time on entry.
 TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -70,6 +95,33 @@ class Facts:
             for name, frame in zip(names, lazies, strict=True)
         }
         self._built: dict[Hashable, nw.LazyFrame[Any]] = {}
+        self._planned: tuple[LeadActivityPart, ...] = ()
+
+    def plan_lead_activity(self, parts: Sequence[LeadActivityPart]) -> None:
+        """Compute these per-lead parts together, in one pass, on the first request of
+        any of them (the report plans the parts its sections need)."""
+        self._planned = tuple(dict.fromkeys((*self._planned, *parts)))
+
+    def lead_activity(self, *parts: LeadActivityPart) -> nw.LazyFrame[Any]:
+        """``lead_id`` and the columns of ``parts`` for every lead with an activity by the
+        end of the day (:func:`~pipelinekit.facts.lead_activity.lead_activity`).
+
+        Planned parts are computed together, once; others on their own.
+        """
+        if all(p in self._planned for p in parts):
+            merged = self.get(
+                ("lead_activity", self._planned, self.cutoff, self.tz),
+                lambda: lead_activity(self.activities(), self._planned),
+            )
+            return merged.select("lead_id", *[c for p in parts for c in part_columns(p)])
+        return self.get(
+            ("lead_activity", parts, self.cutoff, self.tz),
+            lambda: lead_activity(self.activities(), parts),
+        )
+
+    def serves(self, cutoff: datetime | None, tz: str, **tables: Any) -> bool:
+        """Whether these facts answer for ``tables`` cut at ``cutoff`` in ``tz``."""
+        return cutoff == self.cutoff and tz == self.tz and self.covers(**tables)
 
     def covers(self, **tables: Any) -> bool:
         """Whether these are the very tables (same objects) the facts were built from."""
@@ -114,7 +166,7 @@ class Facts:
                 self.table("opportunities"),
                 as_of=self.as_of,
                 tz=self.tz,
-                activity_rows=self.activities(),
+                lead_rows=self.lead_activity(JourneyPart()),
             ),
         )
 
@@ -156,7 +208,23 @@ def shared_activities(
     """The activity fact of ``activity_frame`` and ``lead_frame`` (naive local times) cut
     at ``cutoff``: :meth:`Facts.activities` when ``facts`` covers the native ``tables``,
     else built here."""
-    same_day = facts is not None and facts.cutoff == cutoff and facts.tz == tz
-    if facts is not None and same_day and facts.covers(**tables):
+    if facts is not None and facts.serves(cutoff, tz, **tables):
         return facts.activities()
     return activity_facts(activity_frame, lead_frame, cutoff=cutoff)
+
+
+def shared_lead_activity(
+    facts: Facts | None,
+    activity_rows: Callable[[], nw.LazyFrame[Any]],
+    parts: Sequence[LeadActivityPart],
+    *,
+    cutoff: datetime,
+    tz: str,
+    **tables: Any,
+) -> nw.LazyFrame[Any]:
+    """Per-lead activity ``parts`` (:mod:`pipelinekit.facts.lead_activity`):
+    :meth:`Facts.lead_activity` when ``facts`` covers the native ``tables`` at this
+    cut-off, else computed from ``activity_rows()`` here."""
+    if facts is not None and facts.serves(cutoff, tz, **tables):
+        return facts.lead_activity(*parts)
+    return lead_activity(activity_rows(), parts)

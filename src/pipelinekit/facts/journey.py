@@ -33,8 +33,9 @@ from typing import Any
 import narwhals as nw
 
 from pipelinekit import _compat
-from pipelinekit._exprs import flag, require_columns, when_flag
+from pipelinekit._exprs import require_columns, when_flag
 from pipelinekit.facts.activities import activity_facts
+from pipelinekit.facts.lead_activity import JourneyPart, lead_activity
 from pipelinekit.periods import as_of_cutoff
 from pipelinekit.types import DEFAULT_TZ, AsOf
 
@@ -43,7 +44,6 @@ __all__ = [
     "JOURNEY_COLUMNS",
     "LEAD_COLUMNS",
     "OPPORTUNITY_COLUMNS",
-    "activity_summary",
     "journey_frames",
     "opportunity_summary",
 ]
@@ -77,12 +77,12 @@ def journey_frames(
     *,
     as_of: AsOf | None = None,
     tz: str = DEFAULT_TZ,
-    activity_rows: nw.LazyFrame[Any] | None = None,
+    lead_rows: nw.LazyFrame[Any] | None = None,
 ) -> nw.LazyFrame[Any]:
     """The journey on narwhals lazy frames already on one engine (unsorted).
 
-    ``activity_rows``: the activities' fact (:func:`~pipelinekit.facts.activities.
-    activity_facts`, cut at the same ``as_of``) when it is already built.
+    ``lead_rows``: the leads' :class:`~pipelinekit.facts.lead_activity.JourneyPart`
+    (cut at the same ``as_of``) when it is already computed.
     """
     require_columns(leads, "leads", LEAD_COLUMNS)
     require_columns(activities, "activities", ACTIVITY_COLUMNS)
@@ -92,16 +92,15 @@ def journey_frames(
         opportunities, ["created_at", "validated_at", "closed_at"], tz=tz, table="opportunities"
     )
     cutoff = as_of_cutoff(as_of) if as_of is not None else None
-    if activity_rows is None:
+    if lead_rows is None:
         activities = _compat.to_local_naive(activities, ["occurred_at"], tz=tz, table="activities")
-        activity_rows = activity_facts(activities, cutoff=cutoff)
+        lead_rows = lead_activity(activity_facts(activities, cutoff=cutoff), [JourneyPart()])
     if cutoff is not None:
         leads = leads.filter(nw.col("created_at") < cutoff)
         opportunities = opportunities.filter(nw.col("created_at") < cutoff)
     lead_names = leads.collect_schema().names()
-    acts = activity_summary(activity_rows)
     opps = opportunity_summary(opportunities, cutoff=cutoff)
-    joined = leads.join(acts, on="lead_id", how="left").join(opps, on="lead_id", how="left")
+    joined = leads.join(lead_rows, on="lead_id", how="left").join(opps, on="lead_id", how="left")
     return joined.select(
         *[nw.col(c) for c in lead_names],
         nw.col("first_touch_at").cast(nw.Datetime("us")),
@@ -111,28 +110,6 @@ def journey_frames(
         nw.col("won_at").cast(nw.Datetime("us")),
         nw.col("won_amount").fill_null(0.0).cast(nw.Float64),
         *[nw.col(c).fill_null(0).cast(nw.Int64) for c in _COUNTS],
-    )
-
-
-def activity_summary(activity_rows: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
-    """Per lead: first touch / connect time and activity counts, from the activity
-    fact (activities with a lead)."""
-    flagged = activity_rows.filter(~nw.col("lead_id").is_null()).select(
-        nw.col("lead_id"),
-        flag(nw.col("is_touch")).alias("touch_count"),
-        flag(nw.col("is_outbound_call")).alias("call_count"),
-        flag(nw.col("is_outbound_email")).alias("email_count"),
-        flag(nw.col("is_outbound_meeting")).alias("meeting_count"),
-        flag(nw.col("is_connect")).alias("connect_count"),
-        when_flag(nw.col("is_touch"), nw.col("occurred_at")).alias("first_touch_at"),
-        when_flag(nw.col("is_connect"), nw.col("occurred_at")).alias("first_connect_at"),
-    )
-    return flagged.group_by("lead_id").agg(
-        nw.col("first_touch_at").min(),
-        nw.col("first_connect_at").min(),
-        *[nw.col(c).sum() for c in ("touch_count", "call_count", "email_count")],
-        nw.col("meeting_count").sum(),
-        nw.col("connect_count").sum(),
     )
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import narwhals as nw
 
 from pipelinekit._exprs import touch, when_flag
+from pipelinekit.facts.activities import activity_facts
+from pipelinekit.facts.lead_activity import ResponsePart, lead_activity, with_lead_activity
 
 __all__ = ["first_signal", "lead_response"]
 
@@ -54,19 +56,27 @@ def lead_response(
     signal: str | None = None,
     page_views: int = 5,
     burst_days: int = 14,
+    per_lead: nw.LazyFrame[Any] | None = None,
 ) -> nw.LazyFrame[Any]:
     """Leads with ``start_at`` (creation or first signal), ``day_start`` (midnight of
     the creation day), ``first_touch_at`` (first outbound touch at or after
     ``start_at``) and ``first_touch_from_day_at`` (first outbound touch at or after
-    ``day_start``). Leads without the signal are dropped in signal mode."""
+    ``day_start``). Leads without the signal are dropped in signal mode.
+
+    ``acts`` are the entered activities (naive local time, already cut); without a
+    signal, ``per_lead`` may give the leads' precomputed
+    :class:`~pipelinekit.facts.lead_activity.ResponsePart`.
+    """
+    day_start = nw.col("created_at").dt.truncate("1d").cast(nw.Datetime("us")).alias("day_start")
     if signal is None:
-        starts = leads.with_columns(nw.col("created_at").alias("start_at"))
-    else:
-        first = first_signal(acts, signal, page_views=page_views, burst_days=burst_days)
-        starts = leads.join(first, on="lead_id", how="inner")
-    starts = starts.with_columns(
-        nw.col("created_at").dt.truncate("1d").cast(nw.Datetime("us")).alias("day_start")
-    )
+        starts = leads.with_columns(nw.col("created_at").alias("start_at"), day_start)
+        if per_lead is None:
+            per_lead = lead_activity(activity_facts(acts, leads, cutoff=None), [ResponsePart()])
+        return with_lead_activity(starts, per_lead, [ResponsePart()]).rename(
+            {"first_touch_at_or_after": "first_touch_at"}
+        )
+    first = first_signal(acts, signal, page_views=page_views, burst_days=burst_days)
+    starts = leads.join(first, on="lead_id", how="inner").with_columns(day_start)
     touches = acts.filter(touch() & ~nw.col("lead_id").is_null()).select("lead_id", "occurred_at")
     firsts = (
         starts.select("lead_id", "start_at", "day_start")

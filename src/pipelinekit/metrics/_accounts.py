@@ -16,6 +16,7 @@ import narwhals as nw
 from pipelinekit import _compat as engine
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.facts import Facts, shared
+from pipelinekit.facts.activities import activity_facts
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, period_start
 from pipelinekit.rates import ZeroDivision, check_zero_division, raise_on_zero_denominator
 
@@ -196,7 +197,14 @@ def prepare(
     *,
     cutoff: datetime,
     tz: str,
+    activity_rows: LazyFrame | None = None,
 ) -> AccountTables:
+    """The tables as of ``cutoff`` with every event attributed to an account.
+
+    Activities come from the activity fact (``activity_rows`` when the report already
+    built it): ``account_id`` is the activity's own account, else its lead's, and
+    ``_lead_owner`` the lead's owner.
+    """
     leads = complete(leads, "leads", ("lead_id", "created_at"), LEAD_OPTIONAL)
     activities = complete(
         activities,
@@ -211,9 +219,11 @@ def prepare(
         opportunities, ["created_at", "validated_at", "closed_at"], tz=tz, table="opportunities"
     )
     owners = lead_accounts(leads)  # every lead, also those created after as_of
-    activities = resolve_account(
-        activities.filter(nw.col("occurred_at") < cutoff), owners
-    ).with_columns(nw.col("is_key_person").fill_null(value=False))
+    if activity_rows is None:
+        activity_rows = activity_facts(activities, leads, cutoff=cutoff)
+    activities = activity_rows.with_columns(
+        nw.col("account_key").alias("account_id"), nw.col("lead_owner_id").alias("_lead_owner")
+    )
     opportunities = resolve_account(as_of_opportunities(opportunities, cutoff), owners)
     leads = leads.filter(nw.col("created_at") < cutoff).with_columns(
         nw.col("account_id").cast(nw.String())
@@ -241,15 +251,15 @@ def enter_four(
     (lf_accounts, lf_leads, lf_acts, lf_opps), session = engine.enter(
         [accounts, leads, activities, opportunities], function=function
     )
-    tables = prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz)
-    if facts is not None:  # prepared once for every ABM table of a report
+    same = {"leads": leads, "activities": activities, "opportunities": opportunities}
+    serving = facts is not None and facts.serves(cutoff, tz, **same)
+    rows = facts.activities() if facts is not None and serving else None
+    tables = prepare(lf_leads, lf_acts, lf_opps, cutoff=cutoff, tz=tz, activity_rows=rows)
+    if facts is not None and serving:  # prepared once for every ABM table of a report
         prepared = tables
-        same = {"leads": leads, "activities": activities, "opportunities": opportunities}
         tables = AccountTables(
             leads=shared(facts, ("abm", "leads", cutoff, tz), lambda: prepared.leads, **same),
-            activities=shared(
-                facts, ("abm", "activities", cutoff, tz), lambda: prepared.activities, **same
-            ),
+            activities=prepared.activities,  # a projection of the shared activity fact
             opportunities=shared(
                 facts, ("abm", "opportunities", cutoff, tz), lambda: prepared.opportunities, **same
             ),

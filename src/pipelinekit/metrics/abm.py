@@ -39,7 +39,7 @@ import narwhals as nw
 
 from pipelinekit import _compat as engine
 from pipelinekit._checks import check_bool, check_positive_int
-from pipelinekit._exprs import connect, flag, is_outbound, touch
+from pipelinekit._exprs import flag
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts import Facts
 from pipelinekit.facts.journey import journey_frames
@@ -163,13 +163,13 @@ def _events(tables: AccountTables, bucket: Bucket | None = None) -> LazyFrame:
     falls in the bucket of its own time.
     """
     acts, opps = tables.activities, tables.opportunities
-    key_person = connect() & nw.col("is_key_person")
+    key_person = nw.col("is_key_person_connect")
     won = opps.filter(nw.col("_won") == 1)
     return nw.concat(
         [
             _event(tables.leads, "created_at", "leads", bucket=bucket),
-            _event(acts.filter(touch()), "occurred_at", "touches", bucket=bucket),
-            _event(acts.filter(connect()), "occurred_at", "connects", bucket=bucket),
+            _event(acts.filter(nw.col("is_touch")), "occurred_at", "touches", bucket=bucket),
+            _event(acts.filter(nw.col("is_connect")), "occurred_at", "connects", bucket=bucket),
             _event(acts.filter(key_person), "occurred_at", "key_person_connects", bucket=bucket),
             _event(opps, "created_at", "sqls", bucket=bucket),
             _event(
@@ -592,12 +592,12 @@ def _bdr_kpis(
     acts, opps = tables.activities, tables.opportunities
     owner = {"_owner": nw.col("owner_id").cast(nw.String()).fill_null(NULL_KEY)}
     lead_owner = {"_owner": nw.col("_lead_owner").cast(nw.String()).fill_null(NULL_KEY)}
-    key_person = connect() & nw.col("is_key_person")
+    key_person = nw.col("is_key_person_connect")
     bucket = period_bucket(freq)
     events = nw.concat(
         [
             _event(
-                acts.filter(is_outbound("call")),
+                acts.filter(nw.col("is_outbound_call")),
                 "occurred_at",
                 "calls",
                 bucket=bucket,

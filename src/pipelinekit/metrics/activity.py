@@ -44,14 +44,13 @@ import narwhals as nw
 
 from pipelinekit import _compat
 from pipelinekit._exprs import (
-    connect,
-    email_reached,
     flag,
     is_call,
-    is_email_delivered,
-    is_outbound,
     require_columns,
 )
+from pipelinekit.facts import Facts
+from pipelinekit.facts.activities import activity_facts
+from pipelinekit.facts.lead_activity import ResponsePart
 from pipelinekit.facts.response import lead_response
 from pipelinekit.metrics._lead_frames import (
     CHANNELS,
@@ -125,6 +124,7 @@ def activity_volume(
     channels: Sequence[str] = _TOUCH_CHANNELS,
     as_of: AsOf | None = None,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Number of activities (calls, emails, meetings) per period and group (活動量).
 
@@ -146,6 +146,9 @@ def activity_volume(
     tz
         Dataset time zone (tz-aware timestamps are converted to it).
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind with the ``by`` columns, ``period`` (if ``freq``),
@@ -169,10 +172,10 @@ def activity_volume(
     wanted = [check_option("channels", c, CHANNELS) for c in check_keys(channels, name="channels")]
     cutoff = optional_cutoff(as_of)
     (lf,), session = _compat.enter([activities], function="activity_volume")
-    acts = enter_activities(lf, cutoff=cutoff, tz=tz)
+    acts = _activity_rows(facts, lf, cutoff=cutoff, tz=tz, activities=activities)
     acts = acts.filter(nw.col("channel").is_in(wanted).fill_null(value=False))
     acts, group = with_activity_keys(acts, keys, leads=None, freq=period_freq)
-    acts = with_one(acts).with_columns(flag(connect()).alias("connect_count"))
+    acts = with_one(acts).with_columns(flag(nw.col("is_connect")).alias("connect_count"))
     table = aggregate(
         acts, group, nw.col("_one").sum().alias("activity_count"), nw.col("connect_count").sum()
     )
@@ -188,6 +191,7 @@ def talk_time(
     direction: str | None = None,
     as_of: AsOf | None = None,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Calls, connects, disconnects and talk time per group (通話時間・接続数・不通数).
 
@@ -210,6 +214,9 @@ def talk_time(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
@@ -232,11 +239,13 @@ def talk_time(
     wanted = check_option("direction", direction, DIRECTIONS, optional=True)
     cutoff = optional_cutoff(as_of)
     (lf,), session = _compat.enter([activities], function="talk_time")
-    acts = enter_activities(lf, cutoff=cutoff, tz=tz, required=("duration_s",))
-    calls = acts.filter(is_call() & direction_filter(wanted))
+    acts = _activity_rows(
+        facts, lf, cutoff=cutoff, tz=tz, required=("duration_s",), activities=activities
+    )
+    calls = acts.filter(nw.col("is_call") & direction_filter(wanted))
     calls, group = with_activity_keys(calls, keys, leads=None, freq=period_freq)
     calls = with_one(calls).with_columns(
-        flag(connected_call()).alias("connect_count"),
+        flag(nw.col("is_connected_call")).alias("connect_count"),
         nw.col("duration_s").cast(nw.Float64).fill_null(0.0).alias("talk_time_s"),
     )
     table = aggregate(
@@ -286,6 +295,7 @@ def connect_rate(
     zero_division: ZeroDivision = "nan",
     leads: Any = None,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Share of calls that reached the person (接続率).
 
@@ -315,6 +325,9 @@ def connect_rate(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind with the ``by`` columns, ``period`` (if ``freq``),
@@ -343,11 +356,11 @@ def connect_rate(
     cutoff = optional_cutoff(as_of)
     frames = [activities] if leads is None else [activities, leads]
     lfs, session = _compat.enter(frames, function="connect_rate")
-    acts = enter_activities(lfs[0], cutoff=cutoff, tz=tz)
+    acts = _activity_rows(facts, lfs[0], cutoff=cutoff, tz=tz, activities=activities)
     lead_frame = None if leads is None else enter_leads(lfs[1], cutoff=None, tz=tz)
-    calls = acts.filter(is_call() & direction_filter(wanted))
+    calls = acts.filter(nw.col("is_call") & direction_filter(wanted))
     calls, group = with_activity_keys(calls, keys, leads=lead_frame, freq=period_freq)
-    calls = with_one(calls).with_columns(flag(connected_call()).alias("numerator"))
+    calls = with_one(calls).with_columns(flag(nw.col("is_connected_call")).alias("numerator"))
     table = aggregate(
         calls, group, nw.col("numerator").sum(), nw.col("_one").sum().alias("denominator")
     )
@@ -492,6 +505,7 @@ def email_engagement(
     zero_division: ZeroDivision = "nan",
     leads: Any = None,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Delivered emails and open, click and reply rates (メール開封率・クリック率・返信率).
 
@@ -523,6 +537,9 @@ def email_engagement(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
@@ -550,19 +567,19 @@ def email_engagement(
     cutoff = optional_cutoff(as_of)
     frames = [activities] if leads is None else [activities, leads]
     lfs, session = _compat.enter(frames, function="email_engagement")
-    acts = enter_activities(lfs[0], cutoff=cutoff, tz=tz)
+    acts = _activity_rows(facts, lfs[0], cutoff=cutoff, tz=tz, activities=activities)
     lead_frame = None if leads is None else enter_leads(lfs[1], cutoff=None, tz=tz)
-    emails = acts.filter(is_outbound("email"))
+    emails = acts.filter(nw.col("is_outbound_email"))
     if mode == "leads":
         emails = emails.filter(~nw.col("lead_id").is_null())
     emails, group = with_activity_keys(emails, keys, leads=lead_frame, freq=period_freq)
     emails = emails.with_columns(
         nw.lit(1).cast(nw.Int64).alias("sent_count"),
         flag((nw.col("outcome") == "bounced").fill_null(value=False)).alias("bounced_count"),
-        flag(is_email_delivered()).alias("delivered_count"),
-        flag(email_reached(("opened", "clicked", "replied"))).alias("opened_count"),
-        flag(email_reached(("clicked", "replied"))).alias("clicked_count"),
-        flag(email_reached(("replied",))).alias("replied_count"),
+        flag(nw.col("is_email_delivered")).alias("delivered_count"),
+        flag(nw.col("is_email_opened")).alias("opened_count"),
+        flag(nw.col("is_email_clicked")).alias("clicked_count"),
+        flag(nw.col("is_email_replied")).alias("replied_count"),
     )
     if mode == "leads":
         # one row per (group, lead): a lead counts once per flag
@@ -635,6 +652,7 @@ def speed_to_lead(
     burst_days: int = 14,
     as_of: AsOf | None = None,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Distribution of the time to the first outbound touch (スピード・トゥ・リード).
 
@@ -672,6 +690,9 @@ def speed_to_lead(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
@@ -706,8 +727,14 @@ def speed_to_lead(
     acts = enter_activities(
         lf_acts, cutoff=cutoff, tz=tz, required=("activity_id",) if kind else ()
     )
+    shared = None if kind is not None else _shared_response(facts, cutoff, tz, leads, activities)
     response = lead_response(
-        lead_frame, acts, signal=kind, page_views=page_views, burst_days=burst_days
+        lead_frame,
+        acts,
+        signal=kind,
+        page_views=page_views,
+        burst_days=burst_days,
+        per_lead=shared,
     )
     response, group = with_period(response, "start_at", keys, period_freq)
     elapsed = elapsed_seconds(nw.col("start_at"), nw.col("first_touch_at"))
@@ -733,6 +760,32 @@ def speed_to_lead(
     return finish_sorted(session, table, group)  # type: ignore[no-any-return]
 
 
+def _activity_rows(
+    facts: Facts | None,
+    frame: nw.LazyFrame[Any],
+    *,
+    cutoff: datetime | None,
+    tz: str,
+    required: Sequence[str] = (),
+    **tables: Any,
+) -> nw.LazyFrame[Any]:
+    """The activity fact (flags, calendar fields) of ``frame`` cut at ``cutoff``: the
+    report's shared one when ``facts`` covers the native ``tables`` at that day."""
+    acts = enter_activities(frame, cutoff=cutoff, tz=tz, required=required)
+    if facts is not None and facts.serves(cutoff, tz, **tables):
+        return facts.activities()
+    return activity_facts(acts, cutoff=None)
+
+
+def _shared_response(
+    facts: Facts | None, cutoff: datetime | None, tz: str, leads: Any, activities: Any
+) -> nw.LazyFrame[Any] | None:
+    """The report's per-lead response part, when ``facts`` covers these tables."""
+    if facts is None or not facts.serves(cutoff, tz, leads=leads, activities=activities):
+        return None
+    return facts.lead_activity(ResponsePart())
+
+
 def _approach_rate(
     function: str,
     leads: Any,
@@ -745,6 +798,7 @@ def _approach_rate(
     zero_division: ZeroDivision,
     tz: str,
     country: str | None,
+    facts: Facts | None,
 ) -> Any:
     """Share of leads with an outbound touch dated from their creation day up to the
     end of the same day (``country=None``) or of the next business day."""
@@ -759,7 +813,9 @@ def _approach_rate(
     lead_frame = enter_leads(lf_leads, cutoff=cutoff, tz=tz, origin=wanted_origin)
     check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
     acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
-    response = lead_response(lead_frame, acts)
+    response = lead_response(
+        lead_frame, acts, per_lead=_shared_response(facts, cutoff, tz, leads, activities)
+    )
     if country is None:
         deadline = nw.col("day_start") + timedelta(days=1)
     else:
@@ -794,6 +850,7 @@ def same_day_approach_rate(
     as_of: AsOf | None = None,
     zero_division: ZeroDivision = "nan",
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Share of leads with an outbound touch on their creation date (即日アプローチ率).
 
@@ -819,6 +876,9 @@ def same_day_approach_rate(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
@@ -848,6 +908,7 @@ def same_day_approach_rate(
         zero_division=zero_division,
         tz=tz,
         country=None,
+        facts=facts,
     )
 
 
@@ -862,6 +923,7 @@ def next_business_day_rate(
     country: str = DEFAULT_COUNTRY,
     zero_division: ZeroDivision = "nan",
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Share of leads approached by the end of the next business day (翌営業日対応率).
 
@@ -890,6 +952,9 @@ def next_business_day_rate(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: ``by`` columns, ``period`` (if ``freq``),
@@ -917,4 +982,5 @@ def next_business_day_rate(
         zero_division=zero_division,
         tz=tz,
         country=country,
+        facts=facts,
     )

@@ -37,10 +37,12 @@ import attrs
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._exprs import flag, when_flag
+from pipelinekit._exprs import flag
 from pipelinekit.domain import ActionStatus
 from pipelinekit.errors import ConfigError
-from pipelinekit.facts import Facts, shared, shared_activities
+from pipelinekit.facts import Facts, shared, shared_lead_activity
+from pipelinekit.facts.activities import activity_facts
+from pipelinekit.facts.lead_activity import WindowPart, part_columns, with_lead_activity
 from pipelinekit.metrics._lead_frames import (
     aggregate,
     check_keys,
@@ -65,7 +67,6 @@ __all__ = [
     "cadence_summary",
     "early_follow_up",
     "early_follow_up_leads",
-    "lead_window_counts",
 ]
 
 FrameT = TypeVar("FrameT")
@@ -74,7 +75,6 @@ AsOf = date | datetime | str
 #: Cadence statuses besides the excluded action statuses, in report order.
 STATUSES = ("compliant", "short", "in_progress", "connected")
 
-_WINDOW_COUNTS = ("calls", "mails", "meetings", "touches", "connects")
 
 #: The default breakdown of :func:`cadence_summary`.
 _BY = ("owner_id",)
@@ -199,61 +199,38 @@ def _check_cadence(cadence: Any) -> Cadence:
 # --------------------------------------------------------------------------- window counts
 
 
-def lead_window_counts(
-    leads: nw.LazyFrame[Any],
-    activity_rows: nw.LazyFrame[Any],
-    *,
-    window: timedelta,
-    cutoff: datetime | None,
+def _window_counts(
+    leads: nw.LazyFrame[Any], per_lead: nw.LazyFrame[Any], *, days: int, cutoff: datetime
 ) -> nw.LazyFrame[Any]:
     """Every lead of ``leads`` (all its columns) plus its window counts.
 
-    ``activity_rows`` is the activity fact (:func:`~pipelinekit.facts.activities.
-    activity_facts` with the leads' columns, cut at ``cutoff``). Adds ``window_end``,
-    ``window_closed`` (0/1: the window ended by ``cutoff``; always 1 without a
-    cutoff), the outbound ``calls``, ``mails``, ``meetings``, ``touches`` inside
-    ``[created_at, created_at + window)``, ``channels`` (how many of call/email/meeting
+    ``per_lead`` holds the leads' :class:`~pipelinekit.facts.lead_activity.WindowPart`
+    of ``days``. Adds ``window_end``, ``window_closed`` (0/1: the window ended by
+    ``cutoff``), the outbound ``calls``, ``mails``, ``meetings``, ``touches`` inside
+    ``[created_at, created_at + days)``, ``channels`` (how many of call/email/meeting
     were used), ``connects`` and ``connected_at`` (first connect) inside the window.
-    Timestamps must already be naive local time.
     """
-    base = leads.with_columns((nw.col("created_at") + window).alias("window_end"))
-    occurred, created = nw.col("occurred_at"), nw.col("lead_created_at")
-    inside = (
-        activity_rows.filter(
-            ~nw.col("lead_id").is_null() & (occurred >= created) & (occurred < created + window)
-        )
-        .select(
-            nw.col("lead_id"),
-            flag(nw.col("is_outbound_call")).alias("calls"),
-            flag(nw.col("is_outbound_email")).alias("mails"),
-            flag(nw.col("is_outbound_meeting")).alias("meetings"),
-            flag(nw.col("is_touch")).alias("touches"),
-            flag(nw.col("is_connect")).alias("connects"),
-            when_flag(nw.col("is_connect"), occurred).alias("connected_at"),
-        )
-        .group_by("lead_id")
-        .agg(*[nw.col(c).sum() for c in _WINDOW_COUNTS], nw.col("connected_at").min())
-    )
-    closed = nw.lit(1) if cutoff is None else flag(nw.col("window_end") <= cutoff)
-    counts = [nw.col(c).fill_null(0).cast(nw.Int64) for c in _WINDOW_COUNTS]
-    used = [flag(nw.col(c).fill_null(0) > 0) for c in ("calls", "mails", "meetings")]
-    return base.join(inside, on="lead_id", how="left").with_columns(
-        closed.cast(nw.Int64).alias("window_closed"),
-        *counts,
+    part = WindowPart(days)
+    columns = part_columns(part)
+    base = leads.with_columns((nw.col("created_at") + timedelta(days=days)).alias("window_end"))
+    renamed = {c: c.removeprefix(part.prefix) for c in columns}
+    counts = with_lead_activity(base, per_lead, [part]).rename(renamed)
+    used = [flag(nw.col(c) > 0) for c in ("calls", "mails", "meetings")]
+    return counts.with_columns(
+        flag(nw.col("window_end") <= cutoff).alias("window_closed"),
         (used[0] + used[1] + used[2]).cast(nw.Int64).alias("channels"),
-        nw.col("connected_at").cast(nw.Datetime("us")),
     )
 
 
 def _compliance(
     leads: nw.LazyFrame[Any],
-    activity_rows: nw.LazyFrame[Any],
+    per_lead: nw.LazyFrame[Any],
     cadence: Cadence,
     cutoff: datetime,
 ) -> nw.LazyFrame[Any]:
     """Leads with their window counts, shortfalls, ``connected_within_window`` and
-    ``status`` (``activity_rows``: the activity fact)."""
-    counts = lead_window_counts(leads, activity_rows, window=cadence.window, cutoff=cutoff)
+    ``status`` (``per_lead``: the leads' window part of the cadence's window)."""
+    counts = _window_counts(leads, per_lead, days=cadence.window_days, cutoff=cutoff)
     shorts = [
         nw.max_horizontal(nw.lit(minimum) - nw.col(name), nw.lit(0))
         .cast(nw.Int64)
@@ -436,16 +413,16 @@ def _lead_compliance(
     def build() -> nw.LazyFrame[Any]:
         required = ("action_status",) if cadence.excluded_statuses else ()
         every_lead = enter_leads(lead_frame, cutoff=None, tz=tz, required=required)
-        rows = shared_activities(
-            facts,
-            enter_activities(activity_frame, cutoff=None, tz=tz),
-            every_lead,
-            cutoff=cutoff,
-            tz=tz,
-            **tables,
+
+        def activity_rows() -> nw.LazyFrame[Any]:
+            acts = enter_activities(activity_frame, cutoff=None, tz=tz)
+            return activity_facts(acts, every_lead, cutoff=cutoff)
+
+        per_lead = shared_lead_activity(
+            facts, activity_rows, [WindowPart(cadence.window_days)], cutoff=cutoff, tz=tz, **tables
         )
         created = every_lead.filter(nw.col("created_at") < cutoff)
-        return _compliance(created, rows, cadence, cutoff)
+        return _compliance(created, per_lead, cadence, cutoff)
 
     return shared(facts, ("cadence_compliance", cadence, cutoff, tz), build, **tables)
 

@@ -52,8 +52,17 @@ import attrs
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._exprs import connect, flag, require_columns, touch, when_flag
+from pipelinekit._exprs import flag, require_columns, when_flag
 from pipelinekit.errors import ConfigError
+from pipelinekit.facts import Facts
+from pipelinekit.facts.activities import activity_facts
+from pipelinekit.facts.lead_activity import (
+    JourneyPart,
+    LastTouchPart,
+    LeadActivityPart,
+    ResponsePart,
+    lead_activity,
+)
 from pipelinekit.facts.response import lead_response
 from pipelinekit.metrics._lead_frames import (
     check_count,
@@ -121,6 +130,21 @@ class _Inputs:
     leads: nw.LazyFrame[Any]
     activities: nw.LazyFrame[Any]
     cutoff: datetime
+    #: The report's shared per-lead activity parts, when it passes its facts.
+    shared_parts: Callable[[Sequence[LeadActivityPart]], nw.LazyFrame[Any]] | None = None
+
+    def per_lead(
+        self, leads: nw.LazyFrame[Any], parts: Sequence[LeadActivityPart]
+    ) -> nw.LazyFrame[Any]:
+        """The activity ``parts`` of ``leads`` (shared facts, or these leads' own)."""
+        if self.shared_parts is not None:
+            return self.shared_parts(parts)
+        # only the activities of these leads (a queue's leads are a small share of all):
+        # a semi-join is much cheaper than grouping every activity
+        own = self.activities.filter(~nw.col("lead_id").is_null()).join(
+            leads.select("lead_id"), on="lead_id", how="semi"
+        )
+        return lead_activity(activity_facts(own, leads, cutoff=None), parts)
 
     @property
     def day(self) -> datetime:
@@ -138,6 +162,7 @@ def _enter(
     statuses: Sequence[str] | None,
     required: Sequence[str] = (),
     origin: str | None = None,
+    facts: Facts | None = None,
 ) -> tuple[_Inputs, engine.Session]:
     cutoff = as_of_cutoff(as_of)
     wanted = check_statuses("statuses", statuses)
@@ -146,27 +171,23 @@ def _enter(
         lf_leads, cutoff=cutoff, tz=tz, required=required, origin=origin, statuses=wanted
     )
     acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
-    return _Inputs(lead_frame, acts, cutoff), session
+    shared_parts = _shared_parts(facts, cutoff, tz, leads=leads, activities=activities)
+    return _Inputs(lead_frame, acts, cutoff, shared_parts), session
 
 
-def _last_touch(leads: nw.LazyFrame[Any], acts: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+def _shared_parts(
+    facts: Facts | None, cutoff: datetime, tz: str, **tables: Any
+) -> Callable[[Sequence[LeadActivityPart]], nw.LazyFrame[Any]] | None:
+    """The report's per-lead parts when ``facts`` covers these tables at this day."""
+    if facts is None or not facts.serves(cutoff, tz, **tables):
+        return None
+    return lambda parts: facts.lead_activity(*parts)
+
+
+def _last_touch(leads: nw.LazyFrame[Any], inputs: _Inputs) -> nw.LazyFrame[Any]:
     """``leads`` plus ``last_touch_at``, ``touch_count`` and ``connect_count``."""
-    # only the activities of these leads (a queue's leads are a small share of all):
-    # a semi-join is much cheaper than grouping every activity
-    per_lead = (
-        acts.filter(~nw.col("lead_id").is_null())
-        .join(leads.select("lead_id"), on="lead_id", how="semi")
-        .with_columns(
-            when_flag(touch(), nw.col("occurred_at")).alias("last_touch_at"),
-            flag(touch()).alias("touch_count"),
-            flag(connect()).alias("connect_count"),
-        )
-        .group_by("lead_id")
-        .agg(
-            nw.col("last_touch_at").max(),
-            nw.col("touch_count").sum(),
-            nw.col("connect_count").sum(),
-        )
+    per_lead = inputs.per_lead(leads, [LastTouchPart(), JourneyPart()]).select(
+        "lead_id", "last_touch_at", "touch_count", "connect_count"
     )
     return leads.join(per_lead, on="lead_id", how="left").with_columns(
         nw.col("last_touch_at").cast(nw.Datetime("us")), *int_counts("touch_count", "connect_count")
@@ -203,10 +224,12 @@ def _untouched_inbound(inputs: _Inputs, lookback_days: int | None = None) -> nw.
     leads = inputs.leads
     if lookback_days is not None:
         leads = leads.filter(nw.col("created_at") >= inputs.cutoff - timedelta(days=lookback_days))
-    response = lead_response(leads, inputs.activities)
+    response = lead_response(
+        leads, inputs.activities, per_lead=inputs.per_lead(leads, [ResponsePart()])
+    )
     waiting = elapsed_seconds(nw.col("created_at"), nw.lit(inputs.cutoff)) / 3600.0
     return _last_touch(
-        response.filter(nw.col("first_touch_from_day_at").is_null()), inputs.activities
+        response.filter(nw.col("first_touch_from_day_at").is_null()), inputs
     ).with_columns(waiting.cast(nw.Float64).alias("waiting_hours"))
 
 
@@ -218,6 +241,7 @@ def untouched_inbound(
     lookback_days: int | None = None,
     statuses: Sequence[str] | None = ("new", "working"),
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Inbound leads not touched on their creation day and still waiting (未対応インバウンド).
 
@@ -244,6 +268,9 @@ def untouched_inbound(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: context columns, ``waiting_hours`` (from
@@ -274,6 +301,7 @@ def untouched_inbound(
         tz=tz,
         statuses=statuses,
         origin="inbound",
+        facts=facts,
     )
     return _output(  # type: ignore[no-any-return]
         session,
@@ -287,7 +315,7 @@ def untouched_inbound(
 def _overdue_next_activity(inputs: _Inputs) -> nw.LazyFrame[Any]:
     due = nw.col("next_activity_on")
     overdue = inputs.leads.filter((due < inputs.day).fill_null(value=False))
-    return _last_touch(overdue, inputs.activities).with_columns(
+    return _last_touch(overdue, inputs).with_columns(
         _days_between(due, nw.lit(inputs.day)).alias("overdue_days")
     )
 
@@ -299,6 +327,7 @@ def overdue_next_activity(
     as_of: AsOf,
     statuses: Sequence[str] | None = OPEN_STATUSES,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Leads whose planned next activity date has passed (次回アクション期限切れ).
 
@@ -317,6 +346,9 @@ def overdue_next_activity(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: context columns, ``next_activity_on``,
@@ -338,6 +370,7 @@ def overdue_next_activity(
         tz=tz,
         statuses=statuses,
         required=("next_activity_on",),
+        facts=facts,
     )
     return _output(  # type: ignore[no-any-return]
         session,
@@ -352,7 +385,7 @@ def _focus_due(inputs: _Inputs, horizon_days: int) -> nw.LazyFrame[Any]:
     limit = inputs.day + timedelta(days=horizon_days)
     focus = (nw.col("priority") == "focus").fill_null(value=False)
     selected = inputs.leads.filter(focus & (due <= limit).fill_null(value=False))
-    return _last_touch(selected, inputs.activities).with_columns(
+    return _last_touch(selected, inputs).with_columns(
         _days_between(nw.lit(inputs.day), due).alias("due_in_days")
     )
 
@@ -365,6 +398,7 @@ def focus_due(
     horizon_days: int = 60,
     statuses: Sequence[str] | None = OPEN_STATUSES,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Focus leads whose next activity is due within ``horizon_days`` (注力リード).
 
@@ -386,6 +420,9 @@ def focus_due(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: context columns, ``next_activity_on``,
@@ -414,6 +451,7 @@ def focus_due(
         tz=tz,
         statuses=statuses,
         required=("next_activity_on", "priority"),
+        facts=facts,
     )
     return _output(  # type: ignore[no-any-return]
         session,
@@ -445,7 +483,7 @@ def _do_not_pursue_review(inputs: _Inputs) -> nw.LazyFrame[Any]:
         nw.col("occurred_at").alias("last_activity_at"),
         *[nw.col(c).alias(f"last_activity_{c}") for c in _LAST_ACTIVITY],
     )
-    reviewed = _last_touch(inputs.leads, inputs.activities)
+    reviewed = _last_touch(inputs.leads, inputs)
     return reviewed.join(last, on="lead_id", how="left").with_columns(
         nw.col("last_activity_at").cast(nw.Datetime("us"))
     )
@@ -458,6 +496,7 @@ def do_not_pursue_review(
     as_of: AsOf,
     statuses: Sequence[str] | None = DO_NOT_PURSUE_STATUSES,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Leads marked not to pursue, for a manager's review (対応不要リードの確認).
 
@@ -480,6 +519,9 @@ def do_not_pursue_review(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: the lead's columns, ``last_activity_at``,
@@ -504,7 +546,13 @@ def do_not_pursue_review(
     1      L1     student                   NaN            0              0
     """
     inputs, session = _enter(
-        "do_not_pursue_review", leads, activities, as_of=as_of, tz=tz, statuses=statuses
+        "do_not_pursue_review",
+        leads,
+        activities,
+        as_of=as_of,
+        tz=tz,
+        statuses=statuses,
+        facts=facts,
     )
     require_columns(inputs.activities, "activities", ["activity_id"])
     lead_columns = inputs.leads.collect_schema().names()
@@ -528,7 +576,7 @@ def do_not_pursue_review(
 def _recycle_due(inputs: _Inputs) -> nw.LazyFrame[Any]:
     due = nw.col("recycle_on")
     selected = inputs.leads.filter((due <= inputs.day).fill_null(value=False))
-    return _last_touch(selected, inputs.activities).with_columns(
+    return _last_touch(selected, inputs).with_columns(
         _days_between(due, nw.lit(inputs.day)).alias("days_since_due")
     )
 
@@ -540,6 +588,7 @@ def recycle_due(
     as_of: AsOf,
     statuses: Sequence[str] | None = ("recycled",),
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Recycled leads whose ``recycle_on`` date has been reached (リサイクル対象).
 
@@ -558,6 +607,9 @@ def recycle_due(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: context columns, ``recycle_on``, ``recycle_reason``,
@@ -585,6 +637,7 @@ def recycle_due(
         tz=tz,
         statuses=statuses,
         required=("recycle_on", "recycle_reason"),
+        facts=facts,
     )
     return _output(  # type: ignore[no-any-return]
         session,
@@ -688,7 +741,7 @@ def _hot_leads(inputs: _Inputs, page_views: int, lookback_days: int) -> nw.LazyF
     ).select("lead_id", "activity_id", "occurred_at", "outcome")
     # only leads with a recent web signal can be hot: their last touch is all we need
     candidates = inputs.leads.join(web.select("lead_id"), on="lead_id", how="semi")
-    leads = _last_touch(candidates, inputs.activities)
+    leads = _last_touch(candidates, inputs)
     fresh = web.join(leads.select("lead_id", "last_touch_at"), on="lead_id", how="inner").filter(
         nw.col("last_touch_at").is_null() | (nw.col("occurred_at") > nw.col("last_touch_at"))
     )
@@ -740,6 +793,7 @@ def hot_leads(
     lookback_days: int = 14,
     statuses: Sequence[str] | None = HOT_STATUSES,
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Leads showing web interest that nobody has followed up yet (ホットリード).
 
@@ -766,6 +820,9 @@ def hot_leads(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: context columns, ``page_view_count`` and
@@ -790,7 +847,9 @@ def hot_leads(
     """
     views = check_count("page_views", page_views, minimum=1)
     lookback = check_count("lookback_days", lookback_days, minimum=1)
-    inputs, session = _enter("hot_leads", leads, activities, as_of=as_of, tz=tz, statuses=statuses)
+    inputs, session = _enter(
+        "hot_leads", leads, activities, as_of=as_of, tz=tz, statuses=statuses, facts=facts
+    )
     require_columns(inputs.activities, "activities", ["activity_id"])
     return _output(  # type: ignore[no-any-return]
         session,
@@ -828,6 +887,7 @@ def queue_counts(
     as_of: AsOf,
     by: str | Sequence[str] = ("owner_id",),
     tz: str = "Asia/Tokyo",
+    facts: Facts | None = None,
 ) -> FrameT:
     """Number of leads in each work queue (default options), per owner.
 
@@ -842,6 +902,9 @@ def queue_counts(
     tz
         Dataset time zone.
 
+    facts
+        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
+        as the report passes); steps shared with other functions run once.
     Returns
     -------
     Frame of the caller's kind: ``queue`` (in :data:`QUEUES` order), the ``by``
@@ -876,6 +939,7 @@ def queue_counts(
     lead_frame = enter_leads(lf_leads, cutoff=cutoff, tz=tz)
     check_keys_present(keys, lead_frame.collect_schema().names(), name="by")
     acts = enter_activities(lf_acts, cutoff=cutoff, tz=tz)
+    shared_parts = _shared_parts(facts, cutoff, tz, leads=leads, activities=activities)
     parts = []
     for index, (name, (builder, statuses)) in enumerate(QUEUES.items()):
         selected = lead_frame
@@ -883,7 +947,7 @@ def queue_counts(
             selected = selected.filter(nw.col("action_status").is_in(list(statuses)))
         if name == "untouched_inbound":
             selected = selected.filter((nw.col("origin") == "inbound").fill_null(value=False))
-        rows = builder(_Inputs(selected, acts, cutoff))
+        rows = builder(_Inputs(selected, acts, cutoff, shared_parts))
         parts.append(
             rows.select(
                 nw.lit(index).cast(nw.Int64).alias("_order"),

@@ -10,7 +10,7 @@ import narwhals as nw
 import pandas as pd
 
 from pipelinekit.dataset import TABLE_NAMES, Dataset
-from pipelinekit.facts import Facts
+from pipelinekit.facts import REPORT_LEAD_PARTS, Facts
 
 __all__ = ["SectionContext", "to_pandas"]
 
@@ -49,6 +49,7 @@ class SectionContext:
         """The context of ``dataset`` (working tables) as of ``as_of``."""
         tables = {name: dataset.table(name) for name in TABLE_NAMES}
         facts = Facts(tables, as_of=as_of, tz=dataset.tz)
+        facts.plan_lead_activity(REPORT_LEAD_PARTS)
         return cls(dataset=dataset, as_of=as_of, facts=facts, tables=tables)
 
     @property

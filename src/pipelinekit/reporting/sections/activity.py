@@ -39,7 +39,7 @@ def build(ctx: SectionContext) -> Section:
     """
     acts = ctx.table("activities")
     leads = ctx.table("leads")
-    opts: dict[str, Any] = {"as_of": ctx.as_of, "tz": ctx.tz}
+    opts: dict[str, Any] = {"as_of": ctx.as_of, "tz": ctx.tz, "facts": ctx.facts}
     tables = {
         "connect_by_direction": connect_rate(acts, by="direction", **opts),
         "outbound_connect_by_hour": connect_rate(acts, by="hour", direction="outbound", **opts),
@@ -51,7 +51,7 @@ def build(ctx: SectionContext) -> Section:
         ),
         "talk_time_by_owner": talk_time(acts, by="owner_id", **opts),
         "call_connect_sql_by_month": call_connect_sql_chain(
-            acts, ctx.table("opportunities"), freq="month", **opts
+            acts, ctx.table("opportunities"), freq="month", as_of=ctx.as_of, tz=ctx.tz
         ),
         "email_by_month": email_engagement(acts, freq="month", **opts),
         "speed_to_lead_hours_by_source": speed_to_lead(

@@ -57,7 +57,7 @@ def build(ctx: SectionContext) -> Section:
     ['queue', 'lead_count']
     """
     leads, acts = ctx.table("leads"), ctx.table("activities")
-    opts: dict[str, Any] = {"as_of": ctx.as_of, "tz": ctx.tz}
+    opts: dict[str, Any] = {"as_of": ctx.as_of, "tz": ctx.tz, "facts": ctx.facts}
     per_owner = to_pandas(queue_counts(leads, acts, **opts))
     # the totals are the per-owner counts summed (every lead has one owner or none):
     # one pass over the six queues instead of two
@@ -84,7 +84,7 @@ def build(ctx: SectionContext) -> Section:
     for name, function in functions.items():
         rows = to_pandas(function(leads, acts, **opts))
         tables[f"top_{name}"] = rows.loc[:, list(_SHOWN[name])].head(_TOP).reset_index(drop=True)
-    tables["recycle_reasons"] = to_pandas(recycle_reasons(leads, **opts))
+    tables["recycle_reasons"] = to_pandas(recycle_reasons(leads, as_of=ctx.as_of, tz=ctx.tz))
     notes = (
         Note("queues_as_of", {"as_of": ctx.as_of.isoformat(), "top": _TOP}),
         Note(
