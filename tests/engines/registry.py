@@ -325,7 +325,6 @@ NOT_METRICS: dict[str, str] = {
     "metrics.allocation.monthly_capacity": "narwhals-level building block (lazy frames in)",
     "metrics.campaigns.two_proportion_z_test": "pure-Python statistics on four numbers",
     "metrics.funnel.bottleneck_frames": "narwhals-level building block of bottleneck",
-    "metrics.funnel.check_window": "parameter validation",
     "metrics.funnel.funnel_frames": "narwhals-level building block of funnel",
     "metrics.scoring.revenue_band": "returns a narwhals expression",
 }

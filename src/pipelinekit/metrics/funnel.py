@@ -105,17 +105,37 @@ import attrs
 import narwhals as nw
 
 from pipelinekit import _compat as engine
+from pipelinekit._checks import check_choice, check_window
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import check_by, with_breakdown_columns
 from pipelinekit.errors import ConfigError
+from pipelinekit.metrics._funnel_engine import (
+    ANCHOR_COL,
+    ANCHOR_PERIOD_COL,
+    DURATION_US_COL,
+    FUNNEL_COLUMNS,
+    ID_COL,
+    K_COL,
+    MEASURES,
+    QUANTILES,
+    REACH_AT_COL,
+    REACH_PREV_AT_COL,
+    REACHED_COL,
+    REACHED_PREV_COL,
+    RESERVED,
+    Mode,
+    aggregate_stages,
+    bottleneck_frames,
+    finish_stage_table,
+    quantile_columns,
+    raise_on_zero,
+    with_rank_columns,
+)
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, epoch_microseconds, period_start
 from pipelinekit.rates import (
-    ZeroDenominatorError,
     ZeroDivision,
     check_confidence,
     check_zero_division,
-    rate_columns,
-    with_rate_columns,
 )
 
 __all__ = [
@@ -127,7 +147,6 @@ __all__ = [
     "View",
     "bottleneck",
     "bottleneck_frames",
-    "check_window",
     "funnel",
     "funnel_frames",
 ]
@@ -135,7 +154,6 @@ __all__ = [
 FrameT = TypeVar("FrameT")
 
 Stage = Literal["lead", "touched", "connected", "sql", "valid", "won"]
-Mode = Literal["inferred", "strict"]
 View = Literal["cohort", "period"]
 
 #: Journey timestamp of each stage, in funnel order.
@@ -149,50 +167,8 @@ STAGE_COLUMNS: Mapping[str, str] = {
 }
 DEFAULT_STAGES: tuple[Stage, ...] = ("lead", "touched", "connected", "sql", "valid", "won")
 
-#: Rate columns, in output order, of every funnel-like table.
-STEP_COLUMNS = ("step_numerator", "step_denominator", "step_rate", "step_ci_low", "step_ci_high")
-OVERALL_COLUMNS = tuple(c.replace("step_", "overall_") for c in STEP_COLUMNS)
-#: Time-to-convert quantiles: output column -> q as a fraction (numerator, denominator).
-QUANTILES: Mapping[str, tuple[int, int]] = {
-    "median_days": (1, 2),
-    "p75_days": (3, 4),
-    "p90_days": (9, 10),
-}
-#: Columns of :func:`funnel` after the ``by`` columns and ``period``.
-FUNNEL_COLUMNS = (
-    "stage",
-    "stage_index",
-    "count",
-    *STEP_COLUMNS,
-    *OVERALL_COLUMNS,
-    *QUANTILES,
-    "mature",
-)
-#: Names a ``by`` column may not take (output and internal columns).
-RESERVED = (*FUNNEL_COLUMNS, "period", "lost_count", "from_stage", "numerator", "denominator")
 
-_US_PER_DAY = 86_400_000_000
-_NEVER = 2**62  # sorts after every real duration in microseconds
 _MAX_WINDOW = timedelta(days=365 * 1000)
-
-# Internal column names of the long (lead x stage) frame.
-_K = "__pk_k"
-_R = "__pk_r"
-_R_PREV = "__pk_r_prev"
-_E = "__pk_e"
-_E_PREV = "__pk_e_prev"
-_ANCHOR = "__pk_anchor"
-_US = "__pk_us"
-_ANCHOR_PERIOD = "__pk_anchor_period"
-_ID = "__pk_id"
-#: Measures summed per (group, stage); every piece of the long frame carries all of them.
-_MEASURES = (
-    "count",
-    "step_numerator",
-    "step_denominator",
-    "overall_numerator",
-    "overall_denominator",
-)
 
 
 @attrs.frozen(kw_only=True)
@@ -207,12 +183,6 @@ class _Options:
     zero_division: ZeroDivision
     confidence: float
     tz: str
-
-
-def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> Any:
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
 
 
 def _check_stages(stages: Sequence[str]) -> tuple[str, ...]:
@@ -234,20 +204,6 @@ def _check_stages(stages: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
-def check_window(window: timedelta | int | None) -> timedelta | None:
-    """Validate a conversion window: positive whole days or a positive timedelta."""
-    if window is None:
-        return None
-    if isinstance(window, bool) or not isinstance(window, (int, timedelta)):
-        raise ConfigError(
-            f"window must be a datetime.timedelta, a number of days (int) or None; got {window!r}"
-        )
-    value = timedelta(days=window) if isinstance(window, int) else window
-    if value <= timedelta(0) or value > _MAX_WINDOW:
-        raise ConfigError(f"window must be positive and at most 1000 years; got {window!r}")
-    return value
-
-
 def _options(
     *,
     stages: Sequence[str],
@@ -265,9 +221,9 @@ def _options(
         stages=_check_stages(stages),
         by=check_by(by, reserved=RESERVED),
         freq=None if freq is None else check_freq(freq),
-        mode=_check_choice("mode", mode, get_args(Mode)),
-        window=check_window(window),
-        view=_check_choice("view", view, get_args(View)),
+        mode=check_choice("mode", mode, get_args(Mode)),
+        window=check_window("window", window),
+        view=check_choice("view", view, get_args(View)),
         cutoff=None if as_of is None else as_of_cutoff(as_of),
         zero_division=check_zero_division(zero_division),
         confidence=check_confidence(confidence),
@@ -416,21 +372,6 @@ def funnel_frames(
     return _funnel(journey, opts, accounts=accounts, opportunities=opportunities)
 
 
-def raise_on_zero(
-    session: engine.Session, result: nw.LazyFrame[Any], columns: Sequence[str], what: str
-) -> None:
-    """Raise :class:`ZeroDenominatorError` if a row has a zero in one of ``columns``.
-
-    This evaluates the (lazy) result once; it serves ``zero_division="raise"``.
-    """
-    zero = nw.any_horizontal(*[nw.col(c) == 0 for c in columns], ignore_nulls=True)
-    n = session.collect(result.filter(zero).select(nw.len().alias("n"))).item(0, "n")
-    if n:
-        raise ZeroDenominatorError(
-            f"{what}: {n} row(s) with a zero denominator (zero_division='raise')"
-        )
-
-
 # ------------------------------------------------------------------ the funnel engine
 
 
@@ -449,7 +390,9 @@ def _funnel(
     )
     wide = _reach(journey, columns, opts)
     if opts.freq is not None:  # the anchor's period once per lead, not once per stage
-        wide = wide.with_columns(period_start(nw.col("__pk_e0"), opts.freq).alias(_ANCHOR_PERIOD))
+        wide = wide.with_columns(
+            period_start(nw.col("__pk_e0"), opts.freq).alias(ANCHOR_PERIOD_COL)
+        )
     long = engine.fan_out(_long(engine.fan_out(wide), len(columns), opts.by))
     period = opts.freq is not None
     keys = [*opts.by, *(["period"] if period else []), "mature"]
@@ -457,12 +400,12 @@ def _funnel(
         pieces = _piece(
             long,
             opts,
-            key_time=_ANCHOR,
+            key_time=ANCHOR_COL,
             measures={
-                "count": nw.col(_R),
-                "step_numerator": nw.col(_R),
-                "step_denominator": nw.col(_R_PREV),
-                "overall_numerator": nw.col(_R),
+                "count": nw.col(REACHED_COL),
+                "step_numerator": nw.col(REACHED_COL),
+                "step_denominator": nw.col(REACHED_PREV_COL),
+                "overall_numerator": nw.col(REACHED_COL),
                 "overall_denominator": nw.lit(1),
             },
             quantiles=True,
@@ -470,23 +413,26 @@ def _funnel(
     else:
         pieces = [
             *_piece(
-                long.filter(nw.col(_R) == 1),
+                long.filter(nw.col(REACHED_COL) == 1),
                 opts,
-                key_time=_E,
+                key_time=REACH_AT_COL,
                 measures={"count": nw.lit(1)},
             ),
             *_piece(
-                long.filter(nw.col(_R_PREV) == 1),
+                long.filter(nw.col(REACHED_PREV_COL) == 1),
                 opts,
-                key_time=_E_PREV,
-                measures={"step_numerator": nw.col(_R), "step_denominator": nw.lit(1)},
+                key_time=REACH_PREV_AT_COL,
+                measures={"step_numerator": nw.col(REACHED_COL), "step_denominator": nw.lit(1)},
                 quantiles=True,
             ),
             *_piece(
                 long,
                 opts,
-                key_time=_ANCHOR,
-                measures={"overall_numerator": nw.col(_R), "overall_denominator": nw.lit(1)},
+                key_time=ANCHOR_COL,
+                measures={
+                    "overall_numerator": nw.col(REACHED_COL),
+                    "overall_denominator": nw.lit(1),
+                },
             ),
         ]
     table = aggregate_stages(
@@ -513,7 +459,7 @@ def _reach(journey: nw.LazyFrame[Any], columns: Sequence[str], opts: _Options) -
     t = [f"__pk_t{k}" for k in range(n)]
     e = [f"__pk_e{k}" for k in range(n)]
     frame = journey.select(
-        nw.col("lead_id").alias(_ID),
+        nw.col("lead_id").alias(ID_COL),
         *[nw.col(b) for b in opts.by],
         *[nw.col(c).alias(t[k]) for k, c in enumerate(columns)],
     )
@@ -555,7 +501,7 @@ def _reach(journey: nw.LazyFrame[Any], columns: Sequence[str], opts: _Options) -
     # whole microseconds since the epoch, exact integers computed once per lead and
     # stage, so ranks and interpolation agree on every engine
     return frame.filter(~nw.col(e[0]).is_null()).select(
-        nw.col(_ID),
+        nw.col(ID_COL),
         *[nw.col(b) for b in opts.by],
         *[nw.col(c).cast(nw.Datetime("us")) for c in e],
         *[
@@ -576,16 +522,18 @@ def _long(wide: nw.LazyFrame[Any], n: int, by: Sequence[str]) -> nw.LazyFrame[An
     names = wide.collect_schema().names()
     parts = [
         wide.select(
-            nw.col(_ID),
+            nw.col(ID_COL),
             *[nw.col(b) for b in by],
-            nw.lit(k).cast(nw.Int64).alias(_K),
-            nw.col(e[k]).alias(_E),
-            nw.col(e[max(k - 1, 0)]).alias(_E_PREV),
-            nw.col(e[0]).alias(_ANCHOR),
-            *([nw.col(_ANCHOR_PERIOD)] if _ANCHOR_PERIOD in names else []),
-            flag(~nw.col(e[k]).is_null()).alias(_R),
-            flag(~nw.col(e[max(k - 1, 0)]).is_null()).alias(_R_PREV),
-            (nw.col(u[k]) - nw.col(u[k - 1]) if k else nw.lit(None)).cast(nw.Int64).alias(_US),
+            nw.lit(k).cast(nw.Int64).alias(K_COL),
+            nw.col(e[k]).alias(REACH_AT_COL),
+            nw.col(e[max(k - 1, 0)]).alias(REACH_PREV_AT_COL),
+            nw.col(e[0]).alias(ANCHOR_COL),
+            *([nw.col(ANCHOR_PERIOD_COL)] if ANCHOR_PERIOD_COL in names else []),
+            flag(~nw.col(e[k]).is_null()).alias(REACHED_COL),
+            flag(~nw.col(e[max(k - 1, 0)]).is_null()).alias(REACHED_PREV_COL),
+            (nw.col(u[k]) - nw.col(u[k - 1]) if k else nw.lit(None))
+            .cast(nw.Int64)
+            .alias(DURATION_US_COL),
         )
         for k in range(n)
     ]
@@ -614,7 +562,7 @@ def _mature(opts: _Options) -> nw.Expr:
         # period end + window <= cutoff  <=>  period < the period containing cutoff - window
         last = _period_floor(opts.cutoff - opts.window, opts.freq)
         return (nw.col("period") < last).fill_null(value=False)
-    return (nw.col(_ANCHOR) + opts.window <= opts.cutoff).fill_null(value=False)
+    return (nw.col(ANCHOR_COL) + opts.window <= opts.cutoff).fill_null(value=False)
 
 
 def _piece(
@@ -629,201 +577,37 @@ def _piece(
     (and, with ``quantiles``, a second piece carrying the order statistics)."""
     keyed = long
     if opts.freq is not None:
-        precomputed = key_time == _ANCHOR and _ANCHOR_PERIOD in long.collect_schema().names()
+        precomputed = key_time == ANCHOR_COL and ANCHOR_PERIOD_COL in long.collect_schema().names()
         period = (
-            nw.col(_ANCHOR_PERIOD) if precomputed else period_start(nw.col(key_time), opts.freq)
+            nw.col(ANCHOR_PERIOD_COL) if precomputed else period_start(nw.col(key_time), opts.freq)
         )
         keyed = keyed.with_columns(period.alias("period"))
     keyed = keyed.with_columns(_mature(opts).alias("mature"))
     keys = [*opts.by, *(["period"] if opts.freq else []), "mature"]
     main = keyed.select(
         *[nw.col(k) for k in keys],
-        nw.col(_K),
-        *[measures.get(m, nw.lit(0)).cast(nw.Int64).alias(m) for m in _MEASURES],
-        *_quantile_columns(present=False),
+        nw.col(K_COL),
+        *[measures.get(m, nw.lit(0)).cast(nw.Int64).alias(m) for m in MEASURES],
+        *quantile_columns(present=False),
     )
     if not quantiles:
         return [main]
     # the order statistics come from the converted rows only: ranking them alone (not
     # every entrant of every stage) is several times cheaper and gives the same ranks
-    converted = keyed.filter((nw.col(_R) == 1) & ~nw.col(_US).is_null())
+    converted = keyed.filter((nw.col(REACHED_COL) == 1) & ~nw.col(DURATION_US_COL).is_null())
     helpers = [f"{q}_{side}" for q in QUANTILES for side in ("lo", "hi")]
     ranked = (
-        with_rank_columns(converted, [*keys, _K])
+        with_rank_columns(converted, [*keys, K_COL])
         # only the rows at a needed rank carry a value: at most six per group and stage
         .filter(nw.any_horizontal(*[~nw.col(h).is_null() for h in helpers], ignore_nulls=True))
         .select(
             *[nw.col(k) for k in keys],
-            nw.col(_K),
-            *[nw.lit(0).cast(nw.Int64).alias(m) for m in _MEASURES],
-            *_quantile_columns(present=True),
+            nw.col(K_COL),
+            *[nw.lit(0).cast(nw.Int64).alias(m) for m in MEASURES],
+            *quantile_columns(present=True),
         )
     )
     return [main, ranked]
-
-
-def with_rank_columns(frame: nw.LazyFrame[Any], partition: Sequence[str]) -> nw.LazyFrame[Any]:
-    """Add the order statistics each time-to-convert quantile needs.
-
-    Within ``partition``, the converted rows (``_R == 1``) are ranked by their time
-    to convert in whole microseconds (ties by lead id). For ``q = a / b`` and ``n``
-    converted rows, linear interpolation needs the values at ranks
-    ``lo = floor((n-1)a/b) + 1`` and ``hi = ceil((n-1)a/b) + 1``; each becomes a
-    "microseconds or null" column, later aggregated with ``min``.
-    """
-    converted = (nw.col(_R) == 1) & ~nw.col(_US).is_null()
-    ranked = frame.with_columns(
-        nw.when(converted).then(nw.col(_US)).otherwise(_NEVER).alias("__pk_order"),
-        nw.lit(1).cast(nw.Int64).alias("__pk_one"),
-    ).with_columns(
-        nw.col("__pk_one")
-        .cum_sum()
-        .over(*partition, order_by=["__pk_order", _ID])
-        .cast(nw.Int64)
-        .alias("__pk_rank"),
-        nw.col(_R).sum().over(*partition).cast(nw.Int64).alias("__pk_n"),
-    )
-    exprs = []
-    for name, (a, b) in QUANTILES.items():
-        scaled = (nw.col("__pk_n") - 1) * a
-        for side, rank in (("lo", scaled // b + 1), ("hi", (scaled + (b - 1)) // b + 1)):
-            exprs.append(
-                nw.when(converted & (nw.col("__pk_rank") == rank))
-                .then(nw.col(_US))
-                .alias(f"{name}_{side}")
-            )
-    return ranked.with_columns(*exprs)
-
-
-def _quantile_columns(*, present: bool) -> list[nw.Expr]:
-    out = []
-    for name in QUANTILES:
-        for side in ("lo", "hi"):
-            col = f"{name}_{side}"
-            expr = nw.col(col) if present else nw.lit(None)
-            out.append(expr.cast(nw.Int64).alias(col))
-    return out
-
-
-def aggregate_stages(
-    pieces: Sequence[nw.LazyFrame[Any]],
-    keys: Sequence[str],
-    stages: Sequence[str],
-    *,
-    quantiles: bool = False,
-    complete: bool = False,
-    measures: Sequence[str] = _MEASURES,
-) -> nw.LazyFrame[Any]:
-    """Sum the measure columns of ``pieces`` per (keys, stage), one row per stage.
-
-    Every piece has exactly the columns ``keys``, the stage index, ``measures`` (and
-    the quantile helper columns when ``quantiles``), in this order. With
-    ``complete``, every group found gets a row for every stage (zero counts), for
-    pieces that do not already carry every stage of every group. Only plain sums
-    and minimums are aggregated (ENGINES rule 2), and no join touches the group
-    keys, which may be null.
-    """
-    helper = [f"{q}_{side}" for q in QUANTILES for side in ("lo", "hi")] if quantiles else []
-    aggs = [*[nw.col(m).sum() for m in measures], *[nw.col(h).min() for h in helper]]
-    # sums come back Int128 on DuckDB: cast before stacking with the Int64 grid
-    summed = (
-        nw.concat(list(pieces), how="vertical")
-        .group_by(*keys, _K)
-        .agg(*aggs)
-        .with_columns(*[nw.col(m).cast(nw.Int64) for m in measures])
-    )
-    if complete:
-        groups = summed.select(*[nw.col(k) for k in keys]).unique()
-        grid = [
-            groups.with_columns(
-                nw.lit(k).cast(nw.Int64).alias(_K),
-                *[nw.lit(0).cast(nw.Int64).alias(m) for m in measures],
-                *[nw.lit(None).cast(nw.Int64).alias(h) for h in helper],
-            )
-            for k in range(len(stages))
-        ]
-        columns = [*keys, _K, *measures, *helper]
-        both = [summed.select(*columns), *[g.select(*columns) for g in grid]]
-        summed = nw.concat(both, how="vertical").group_by(*keys, _K).agg(*aggs)
-    stage_name: Any = None
-    for k, name in enumerate(stages):
-        stage_name = (nw.when if stage_name is None else stage_name.when)(nw.col(_K) == k).then(
-            nw.lit(name)
-        )
-    out = summed.with_columns(
-        stage_name.cast(nw.String).alias("stage"),
-        nw.col(_K).cast(nw.Int64).alias("stage_index"),
-        *[nw.col(m).cast(nw.Int64) for m in measures],
-    )
-    if quantiles:
-        out = out.with_columns(*_interpolated())
-    return out
-
-
-def _interpolated() -> list[nw.Expr]:
-    """Quantile in days from the order statistics, exactly the same on every engine.
-
-    ``lo + (hi - lo) * r / b`` with ``r = (n-1)a mod b`` is computed as the integer
-    ``lo * (b - r) + hi * r`` (exact), then converted to days by one multiplication
-    with the reciprocal of ``b`` microseconds-per-day. A multiplication, not a
-    division: polars divides by a constant by multiplying with its reciprocal while
-    DuckDB divides, which differ in the last bit; one explicit multiplication is the
-    same IEEE operation everywhere.
-    """
-    n = nw.col("step_numerator")
-    exprs: list[nw.Expr] = []
-    for name, (a, b) in QUANTILES.items():
-        r = ((n - 1) * a) % b
-        weighted = nw.col(f"{name}_lo") * (b - r) + nw.col(f"{name}_hi") * r
-        value = nw.when(n > 0).then(weighted.cast(nw.Float64) * (1.0 / (b * _US_PER_DAY)))
-        exprs.append(value.cast(nw.Float64).alias(name))
-    return exprs
-
-
-def finish_stage_table(
-    table: nw.LazyFrame[Any],
-    *,
-    leading: Sequence[str],
-    counts: Sequence[str],
-    trailing: Sequence[str],
-    sort_keys: Sequence[str],
-    zero_division: ZeroDivision,
-    confidence: float,
-) -> nw.LazyFrame[Any]:
-    """Add the step and overall Rate columns; select, cast and sort the output.
-
-    Columns: ``leading`` (group keys), ``stage``, ``stage_index``, ``counts``, the
-    step and overall Rate columns, ``trailing``; sorted by ``sort_keys`` then
-    ``stage_index``, nulls last.
-    """
-    for prefix in ("step_", "overall_"):
-        table = with_rate_columns(
-            table,
-            f"{prefix}numerator",
-            f"{prefix}denominator",
-            zero_division=zero_division,
-            confidence=confidence,
-            prefix=prefix,
-        )
-    ordered = [
-        *leading,
-        "stage",
-        "stage_index",
-        *counts,
-        *STEP_COLUMNS,
-        *OVERALL_COLUMNS,
-        *trailing,
-    ]
-    casts: dict[str, Any] = {
-        "stage": nw.String,
-        "stage_index": nw.Int64,
-        "mature": nw.Boolean,
-        **dict.fromkeys(counts, nw.Int64),
-        **dict.fromkeys((*STEP_COLUMNS[:2], *OVERALL_COLUMNS[:2]), nw.Int64),
-        **dict.fromkeys((*STEP_COLUMNS[2:], *OVERALL_COLUMNS[2:], *QUANTILES), nw.Float64),
-    }
-    exprs = [nw.col(c).cast(casts[c]) if c in casts else nw.col(c) for c in ordered]
-    return table.select(*exprs).sort(*sort_keys, "stage_index", nulls_last=True)
 
 
 # ------------------------------------------------------------------ bottleneck
@@ -882,41 +666,3 @@ def bottleneck(
     conf = check_confidence(confidence)
     (lf,), session = engine.enter([funnel_table], function="bottleneck")
     return session.finish(bottleneck_frames(lf, by=names, confidence=conf))  # type: ignore[no-any-return]
-
-
-def bottleneck_frames(
-    table: nw.LazyFrame[Any], *, by: Sequence[str] = (), confidence: float = 0.95
-) -> nw.LazyFrame[Any]:
-    """:func:`bottleneck` on a narwhals lazy frame (sorted by ``by``)."""
-    names = check_by(by)
-    require_columns(
-        table, "funnel", ["stage", "stage_index", "step_numerator", "step_denominator", *names]
-    )
-    if "mature" in table.collect_schema().names() and "mature" not in names:
-        table = table.filter(nw.col("mature").fill_null(value=False))
-    group = [*names] if names else ["__pk_all"]
-    summed = (
-        table.with_columns(nw.lit(1).alias("__pk_all"))
-        .group_by(*group, "stage_index")
-        .agg(
-            nw.col("stage").min(),
-            nw.col("step_numerator").sum().alias("numerator"),
-            nw.col("step_denominator").sum().alias("denominator"),
-        )
-        .with_columns(
-            nw.col("stage").shift(1).over(*group, order_by="stage_index").alias("from_stage")
-        )
-        .filter((nw.col("stage_index") > 0) & (nw.col("denominator") > 0))
-        .with_columns(*rate_columns("numerator", "denominator", confidence=confidence))
-    )
-    lowest = summed.filter(nw.col("rate") == nw.col("rate").min().over(*group))
-    first = lowest.filter(nw.col("stage_index") == nw.col("stage_index").min().over(*group))
-    return first.select(
-        *[nw.col(b) for b in names],
-        nw.col("from_stage").cast(nw.String),
-        nw.col("stage").cast(nw.String),
-        nw.col("stage_index").cast(nw.Int64),
-        nw.col("numerator").cast(nw.Int64),
-        nw.col("denominator").cast(nw.Int64),
-        *[nw.col(c).cast(nw.Float64) for c in ("rate", "ci_low", "ci_high")],
-    ).sort(*names, "stage_index", nulls_last=True)

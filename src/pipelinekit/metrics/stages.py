@@ -56,15 +56,15 @@ from typing import Any, TypeVar, get_args
 import narwhals as nw
 
 from pipelinekit import _compat
+from pipelinekit._checks import check_choice
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import band_breakdowns, check_by
 from pipelinekit.errors import ConfigError
-from pipelinekit.metrics.funnel import (
-    _K,
-    _MEASURES,
+from pipelinekit.metrics._funnel_engine import (
+    K_COL,
+    MEASURES,
     RESERVED,
     Mode,
-    _check_choice,
     aggregate_stages,
     bottleneck_frames,
     finish_stage_table,
@@ -175,7 +175,7 @@ def stage_funnel(
     4          won      1           0
     """
     names = _check_stage_names(stages, lost_stage)
-    mode = _check_choice("mode", mode, get_args(Mode))
+    mode = check_choice("mode", mode, get_args(Mode))
     keys = check_by(by, reserved=RESERVED)
     zero_division = check_zero_division(zero_division)
     confidence = check_confidence(confidence)
@@ -219,7 +219,7 @@ def stage_funnel(
         [_long(per_opp, len(names), keys)],
         keys,
         names,
-        measures=(*_MEASURES, "lost_count"),
+        measures=(*MEASURES, "lost_count"),
     )
     result = finish_stage_table(
         table,
@@ -356,7 +356,7 @@ def _long(per_opp: nw.LazyFrame[Any], n: int, keys: Sequence[str]) -> nw.LazyFra
         [
             per_opp.select(
                 *[nw.col(k) for k in keys],
-                nw.lit(k).cast(nw.Int64).alias(_K),
+                nw.lit(k).cast(nw.Int64).alias(K_COL),
                 nw.col(_REACHED),
                 nw.col(_LOST),
             )
@@ -364,16 +364,16 @@ def _long(per_opp: nw.LazyFrame[Any], n: int, keys: Sequence[str]) -> nw.LazyFra
         ],
         how="vertical",
     )
-    reached = flag(nw.col(_REACHED) >= nw.col(_K))
+    reached = flag(nw.col(_REACHED) >= nw.col(K_COL))
     return stacked.select(
         *[nw.col(k) for k in keys],
-        nw.col(_K),
+        nw.col(K_COL),
         reached.alias("count"),
         reached.alias("step_numerator"),
-        flag(nw.col(_REACHED) >= nw.col(_K) - 1).alias("step_denominator"),
+        flag(nw.col(_REACHED) >= nw.col(K_COL) - 1).alias("step_denominator"),
         reached.alias("overall_numerator"),
         nw.lit(1).cast(nw.Int64).alias("overall_denominator"),
-        flag((nw.col(_LOST) == 1) & (nw.col(_REACHED) == nw.col(_K))).alias("lost_count"),
+        flag((nw.col(_LOST) == 1) & (nw.col(_REACHED) == nw.col(K_COL))).alias("lost_count"),
     )
 
 
