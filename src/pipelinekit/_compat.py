@@ -55,6 +55,7 @@ __all__ = [
     "python_value",
     "to_local_naive",
     "unpivot",
+    "with_row_order",
     "working_tables",
 ]
 
@@ -738,3 +739,49 @@ def _duckdb_values(
     relation = like.to_native().query("__pk_like", sql)
     result: nw.LazyFrame[Any] = nw.from_native(relation)
     return result
+
+
+def with_row_order(frame: nw.LazyFrame[Any], name: str) -> nw.LazyFrame[Any]:
+    """``frame`` with an Int64 column ``name`` numbering the rows in input (file) order.
+
+    DESIGN orders history rows by time, then file order. narwhals needs an explicit
+    ``order_by`` for row numbers on lazy engines, so the input order is read where each
+    engine keeps it: polars' row index (pandas and pyarrow inputs run on polars in
+    their own row order), DuckDB's ``row_number() OVER ()`` (DuckDB preserves
+    insertion order), PySpark's ``monotonically_increasing_id()`` (increasing in
+    partition order, i.e. file order for a file read). Call it on a table as given,
+    before any filter or join. Numbers increase with the input order; they need not
+    be consecutive.
+
+    >>> import pandas as pd
+    >>> lf = nw.from_native(pd.DataFrame({"a": ["x", "y"]})).lazy()
+    >>> with_row_order(lf, "row").collect().to_native()["row"].tolist()
+    [0, 1]
+    """
+    impl = frame.implementation
+    if impl is nw.Implementation.POLARS:
+        import polars as pl
+
+        native = frame.to_native().with_row_index(name).with_columns(pl.col(name).cast(pl.Int64))
+        ordered: nw.LazyFrame[Any] = nw.from_native(native).lazy()
+        return ordered
+    if impl is nw.Implementation.DUCKDB:
+        import duckdb
+
+        relation = frame.to_native()
+        numbered = relation.select(
+            *[duckdb.ColumnExpression(c) for c in relation.columns],
+            duckdb.SQLExpression("CAST(row_number() OVER () - 1 AS BIGINT)").alias(name),
+        )
+        ordered = nw.from_native(numbered)
+        return ordered
+    if impl is nw.Implementation.PYSPARK:
+        from pyspark.sql import functions as spark_functions
+
+        native = frame.to_native().withColumn(
+            name, spark_functions.monotonically_increasing_id().cast("bigint")
+        )
+        ordered = nw.from_native(native)
+        return ordered
+    eager = frame.collect()
+    return eager.with_row_index(name).with_columns(nw.col(name).cast(nw.Int64)).lazy()

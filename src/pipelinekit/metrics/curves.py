@@ -49,7 +49,9 @@ Estimators (d_t events, c_t competing events, n_t at risk on day t):
   within the horizon or not estimable). Its interval (from the pointwise band, as
   R's ``survfit``): low = the first t whose upper band is >= 1/2, high = the first t
   whose lower band is >= 1/2 (null: beyond the horizon). Comparisons with 1/2 allow
-  1e-12 for floating-point rounding.
+  1e-12 for floating-point rounding. When fewer than half of the leads ever convert
+  (usual for SQLs) the summary's ``converted_median_days`` answers "how long do the
+  converting leads take": the first t with F(t) >= F(horizon) / 2.
 
 When every lead's censoring day is past the horizon the curve at the horizon is
 exactly the plain share of leads that converted within horizon + 1 days.
@@ -123,6 +125,7 @@ RESERVED = (
     "median_days",
     "median_low_days",
     "median_high_days",
+    "converted_median_days",
 )
 #: Tolerance of the comparisons with 1/2 (median and its interval).
 HALF = 0.5 - 1e-12
@@ -575,7 +578,9 @@ def conversion_curve_summary(
     0..horizon), ``rate``, ``ci_low``, ``ci_high`` (the curve at the horizon; null
     when nobody is at risk then), ``median_days`` (first day with F >= 1/2),
     ``median_low_days`` and ``median_high_days`` (its interval; see the module
-    documentation).
+    documentation) and ``converted_median_days`` (the first day with
+    F >= F(horizon) / 2: the median time to convert of the leads that convert within
+    the horizon; null when F(horizon) is null or 0).
 
     Examples
     --------
@@ -615,6 +620,11 @@ def conversion_curve_summary(
         nw.when(at_horizon).then(nw.col("ci_low")).alias("__pk_ci_low"),
         nw.when(at_horizon).then(nw.col("ci_high")).alias("__pk_ci_high"),
     )
+    final = nw.col("__pk_final")
+    reached = (final > 0) & (nw.col("rate") >= final / 2.0 - 1e-12)
+    marked = marked.with_columns(
+        nw.col("__pk_rate").max().over(*group, _P).alias("__pk_final")
+    ).with_columns(nw.when(reached).then(day).alias("__pk_converted_median"))
     summary = (
         marked.group_by(*group, _P)
         .agg(
@@ -629,6 +639,7 @@ def conversion_curve_summary(
             nw.col("__pk_median").min(),
             nw.col("__pk_median_low").min(),
             nw.col("__pk_median_high").min(),
+            nw.col("__pk_converted_median").min(),
         )
         .select(
             *[nw.col(k) for k in group],
@@ -643,6 +654,7 @@ def conversion_curve_summary(
             nw.col("__pk_median").cast(nw.Int64).alias("median_days"),
             nw.col("__pk_median_low").cast(nw.Int64).alias("median_low_days"),
             nw.col("__pk_median_high").cast(nw.Int64).alias("median_high_days"),
+            nw.col("__pk_converted_median").cast(nw.Int64).alias("converted_median_days"),
         )
     )
     if group:
