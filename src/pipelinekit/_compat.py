@@ -44,6 +44,7 @@ __all__ = [
     "Session",
     "cache",
     "check_engine",
+    "column_kinds",
     "enter",
     "fan_out",
     "from_columns",
@@ -785,3 +786,25 @@ def with_row_order(frame: nw.LazyFrame[Any], name: str) -> nw.LazyFrame[Any]:
         return ordered
     eager = frame.collect()
     return eager.with_row_index(name).with_columns(nw.col(name).cast(nw.Int64)).lazy()
+
+
+def column_kinds(frame: nw.LazyFrame[Any], columns: Sequence[str]) -> dict[str, Any]:
+    """The :func:`from_columns` dtype of each of ``columns`` of ``frame``: integers as
+    Int64, floats as Float64, booleans, timestamps (and dates) as Datetime("us"),
+    anything else as String. For rebuilding key columns after a step in Python.
+    """
+    schema = frame.collect_schema()
+    out: dict[str, Any] = {}
+    for name in columns:
+        dtype = schema[name]
+        if dtype.is_integer():
+            out[name] = nw.Int64()
+        elif dtype.is_float():
+            out[name] = nw.Float64()
+        elif dtype == nw.Boolean:
+            out[name] = nw.Boolean()
+        elif isinstance(dtype, nw.Datetime) or dtype == nw.Date:
+            out[name] = nw.Datetime("us")
+        else:
+            out[name] = nw.String()
+    return out

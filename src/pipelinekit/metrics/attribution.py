@@ -40,9 +40,12 @@ day, dataset time zone), is attributed on its own:
   credit, so the credit of a model summed over its rows is the SQL count.
 
 Exactness: per opportunity the integer numerators add up to the denominator. A
-campaign's count credit is the sum of numerators per denominator (integers, exact on
-every engine) divided once per denominator, so the only rounding is that division
-(relative error below 1e-15); amounts are sums of floats.
+campaign's count credit under an exact model is a sum of fractions computed exactly
+(integer numerators summed per denominator on the engine, then ``Fraction``
+arithmetic) and rounded once; amount credits are sums of amount x numerator per
+denominator (exact for whole amounts) divided once, added with ``math.fsum``. The
+per-campaign sums are finished in Python at call time (one small table per call), so
+every engine and every run gives the same numbers.
 
 Examples
 --------
@@ -69,6 +72,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import datetime
+from fractions import Fraction
 from typing import Any, Literal, TypeVar, get_args
 
 import narwhals as nw
@@ -104,6 +108,7 @@ RESERVED = (
     "won_amount_credit",
 )
 _PERIOD_COLUMNS = ("created_at", "validated_at", "closed_at")
+_MEASURES = ("sql", "valid", "won")
 _LN2 = math.log(2.0)
 
 
@@ -549,57 +554,102 @@ def campaign_attribution(
     )
     group = [*names, "model", "campaign_id"]
     num = nw.col("weight_numerator")
+    weight = nw.col("weight")
+    is_decay = nw.col("weight_denominator").is_null()
     amount, valid, won = nw.col("__pk_amount"), nw.col("__pk_valid"), nw.col("__pk_won")
-    exact = rows.with_columns(
-        nw.lit(1).cast(nw.Int64).alias("__pk_touch"),
-        num.alias("__pk_n_sql"),
-        (num * valid).alias("__pk_n_valid"),
-        (num * won).alias("__pk_n_won"),
-        (amount * nw.col("weight")).alias("__pk_w_sql_amount"),
-        (amount * nw.col("weight") * valid).alias("__pk_w_valid_amount"),
-        (amount * nw.col("weight") * won).alias("__pk_w_won_amount"),
-        nw.col("weight").alias("__pk_w_sql"),
-        (nw.col("weight") * valid).alias("__pk_w_valid"),
-        (nw.col("weight") * won).alias("__pk_w_won"),
-    )
-    sums = ("sql", "valid", "won")
-    per_denominator = exact.group_by(*group, "weight_denominator").agg(
-        nw.col("__pk_touch").sum(),
-        *[nw.col(f"__pk_n_{s}").sum() for s in sums],
-        *[nw.col(f"__pk_w_{s}").sum() for s in sums],
-        *[nw.col(f"__pk_w_{s}_amount").sum() for s in sums],
-    )
-    den = nw.col("weight_denominator").cast(nw.Float64)
-    credits = per_denominator.with_columns(
-        *[
-            nw.when(nw.col("weight_denominator").is_null())
-            .then(nw.col(f"__pk_w_{s}"))
-            .otherwise(nw.col(f"__pk_n_{s}").cast(nw.Float64) / den)
-            .alias(f"__pk_c_{s}")
-            for s in sums
-        ]
-    )
-    table = credits.group_by(*group).agg(
-        nw.col("__pk_touch").sum(),
-        *[nw.col(f"__pk_c_{s}").sum() for s in sums],
-        *[nw.col(f"__pk_w_{s}_amount").sum() for s in sums],
-    )
-    result = (
-        table.with_columns(_model_order(chosen).alias("__pk_model"))
-        .sort([*names, "__pk_model", "campaign_id"], nulls_last=True)
-        .select(
-            *[nw.col(c) for c in names],
-            nw.col("model"),
-            nw.col("campaign_id"),
-            nw.col("__pk_touch").cast(nw.Int64).alias("opportunity_count"),
-            *[
-                expr
-                for s in sums
-                for expr in (
-                    nw.col(f"__pk_c_{s}").cast(nw.Float64).alias(f"{s}_credit"),
-                    nw.col(f"__pk_w_{s}_amount").cast(nw.Float64).alias(f"{s}_amount_credit"),
-                )
-            ],
+    # per denominator: integer numerators (exact) and amount x numerator (exact for
+    # whole amounts); time decay (null denominator): float weights
+    share = nw.when(is_decay).then(weight).otherwise(num.cast(nw.Float64))
+    parts = (
+        rows.with_columns(
+            nw.lit(1).cast(nw.Int64).alias("__pk_touch"),
+            num.alias("n_sql"),
+            (num * valid).alias("n_valid"),
+            (num * won).alias("n_won"),
+            nw.when(is_decay).then(weight).otherwise(0.0).alias("w_sql"),
+            nw.when(is_decay).then(weight * valid).otherwise(0.0).alias("w_valid"),
+            nw.when(is_decay).then(weight * won).otherwise(0.0).alias("w_won"),
+            (amount * share).alias("a_sql"),
+            (amount * share * valid).alias("a_valid"),
+            (amount * share * won).alias("a_won"),
+        )
+        .group_by(*group, "weight_denominator")
+        .agg(
+            nw.col("__pk_touch").sum(),
+            *[nw.col(f"{kind}_{s}").sum() for kind in ("n", "w", "a") for s in _MEASURES],
         )
     )
+    schema = {
+        **_compat.column_kinds(rows, names),
+        "model": nw.String(),
+        "campaign_id": nw.String(),
+        "opportunity_count": nw.Int64(),
+        **{name: nw.Float64() for s in _MEASURES for name in (f"{s}_credit", f"{s}_amount_credit")},
+    }
+    data = _finish_credits(session.collect(parts).rows(named=True), names, chosen)
+    result = _compat.from_columns(rows, data, schema)
+    if result.implementation is nw.Implementation.DUCKDB:  # VALUES keep no order
+        result = (
+            result.with_columns(_model_order(chosen).alias("__pk_model"))
+            .sort([*names, "__pk_model", "campaign_id"], nulls_last=True)
+            .drop("__pk_model")
+        )
     return session.finish(result)  # type: ignore[no-any-return]
+
+
+def _finish_credits(
+    parts: list[dict[str, Any]], names: Sequence[str], models: Sequence[str]
+) -> dict[str, list[Any]]:
+    """Per (group, model, campaign): the credits from the per-denominator parts.
+
+    Count credits of the exact models are sums of fractions (``Fraction``), rounded
+    once; every float sum is :func:`math.fsum` (order-free), so the result is the same
+    on every engine and run.
+    """
+    order = {m: i for i, m in enumerate(models)}
+    cells: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for part in parts:
+        key = (*[part[n] for n in names], part["model"], part["campaign_id"])
+        cells.setdefault(key, []).append(part)
+
+    def sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
+        *groups, model, campaign = key
+        plain = tuple((g is None, "" if g is None else g) for g in groups)
+        return (*plain, order[model], campaign is None, campaign or "")
+
+    data: dict[str, list[Any]] = {
+        c: []
+        for c in (
+            *names,
+            "model",
+            "campaign_id",
+            "opportunity_count",
+            *[f"{s}_{kind}credit" for s in _MEASURES for kind in ("", "amount_")],
+        )
+    }
+    for key in sorted(cells, key=sort_key):
+        *groups, model, campaign = key
+        found = cells[key]
+        for name, value in zip(names, groups, strict=True):
+            data[name].append(value)
+        data["model"].append(model)
+        data["campaign_id"].append(campaign)
+        data["opportunity_count"].append(
+            sum(int(_compat.python_value(p["__pk_touch"])) for p in found)
+        )
+        for s in _MEASURES:
+            exact = Fraction(0)
+            floats: list[float] = []
+            amounts: list[float] = []
+            for p in found:
+                den = p["weight_denominator"]
+                if den is None:
+                    floats.append(float(p[f"w_{s}"]))
+                    amounts.append(float(p[f"a_{s}"]))
+                else:
+                    den = int(_compat.python_value(den))
+                    exact += Fraction(int(_compat.python_value(p[f"n_{s}"])), den)
+                    amounts.append(float(p[f"a_{s}"]) / den)
+            data[f"{s}_credit"].append(float(exact) + math.fsum(floats))
+            data[f"{s}_amount_credit"].append(math.fsum(amounts))
+    return data

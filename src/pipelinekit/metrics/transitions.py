@@ -203,10 +203,13 @@ def _paths(
         nw.col("stage"),
         nw.col("kind"),
         nw.col("next_stage"),
+        # whole microseconds: sums of integers are exact, so every engine and every
+        # run gives the same mean days
         nw.when(is_open)
-        .then((end_us - nw.col("__pk_at_us")).cast(nw.Float64) / float(DAY_US))
-        .otherwise(0.0)
-        .alias("days"),
+        .then(end_us - nw.col("__pk_at_us"))
+        .otherwise(0)
+        .cast(nw.Int64)
+        .alias("us"),
         flag(has_next).alias("exit"),
         flag(is_open & ~has_next).alias("open"),
         nw.when(~is_open).then(nw.col("__pk_ignored")).otherwise(0).alias("ignored"),
@@ -311,7 +314,7 @@ def stage_transitions(
     moves = (
         paths.filter(nw.col("exit") == 1)
         .group_by(*keys, "stage", "next_stage")
-        .agg(nw.col("exit").sum().alias("numerator"), nw.col("days").sum().alias("__pk_days"))
+        .agg(nw.col("exit").sum().alias("numerator"), nw.col("us").sum().alias("__pk_us"))
         .with_columns(
             nw.col("numerator").sum().over(*keys, "stage").alias("denominator"),
         )
@@ -327,7 +330,7 @@ def stage_transitions(
         nw.col("rate"),
         nw.col("ci_low"),
         nw.col("ci_high"),
-        (nw.col("__pk_days") / nw.col("numerator").cast(nw.Float64))
+        (nw.col("__pk_us").cast(nw.Float64) / (nw.col("numerator") * DAY_US).cast(nw.Float64))
         .cast(nw.Float64)
         .alias("mean_days"),
     )
@@ -346,7 +349,7 @@ def _stage_stats(paths: nw.LazyFrame[Any], keys: Sequence[str]) -> nw.LazyFrame[
         nw.len().alias("entries"),
         nw.col("exit").sum(),
         nw.col("open").sum(),
-        nw.col("days").sum(),
+        nw.col("us").sum(),
         nw.col("ignored").sum(),
     )
 
@@ -438,24 +441,6 @@ def _solve(
     return out
 
 
-def _schema_of(frame: nw.LazyFrame[Any], keys: Sequence[str]) -> dict[str, Any]:
-    schema = frame.collect_schema()
-    out: dict[str, Any] = {}
-    for k in keys:
-        dtype = schema[k]
-        if dtype.is_integer():
-            out[k] = nw.Int64()
-        elif dtype.is_float():
-            out[k] = nw.Float64()
-        elif dtype == nw.Boolean:
-            out[k] = nw.Boolean()
-        elif isinstance(dtype, nw.Datetime) or dtype == nw.Date:
-            out[k] = nw.Datetime("us")
-        else:
-            out[k] = nw.String()
-    return out
-
-
 _CHAIN_COLUMNS: dict[str, Any] = {
     "stage": nw.String(),
     "kind": nw.String(),
@@ -476,7 +461,7 @@ def _chain(
     session: _compat.Session, paths: nw.LazyFrame[Any], keys: Sequence[str]
 ) -> tuple[dict[str, list[Any]], dict[str, Any]]:
     """Collect the per-stage and per-move counts, solve the chain of every group."""
-    key_schema = _schema_of(paths, keys)
+    key_schema = _compat.column_kinds(paths, keys)
     stats = session.collect(_stage_stats(paths, keys)).rows(named=True)
     moves = session.collect(
         paths.filter(nw.col("exit") == 1)
@@ -493,7 +478,7 @@ def _chain(
                 int(_compat.python_value(row["entries"])),
                 int(_compat.python_value(row["exit"])),
                 int(_compat.python_value(row["open"])),
-                float(_compat.python_value(row["days"])),
+                int(_compat.python_value(row["us"])) / DAY_US,
                 int(_compat.python_value(row["ignored"])),
             )
         )
@@ -626,10 +611,10 @@ def win_probability_calibration(
     -------
     Frame of the caller's kind, one row per open stage: ``stage``, ``open_count``
     (deals open in the stage at the cut-off), ``crm_probability`` (their mean
-    ``probability``; null when none has one), ``p_win``, ``numerator`` (closed paths
-    through the stage that were won), ``denominator`` (closed paths through the
-    stage), ``rate``, ``ci_low``, ``ci_high``, ``gap`` (``crm_probability`` -
-    ``rate``); sorted by stage.
+    ``probability``, to the millionth; null when none has one), ``p_win``,
+    ``numerator`` (closed paths through the stage that were won), ``denominator``
+    (closed paths through the stage), ``rate``, ``ci_low``, ``ci_high``, ``gap``
+    (``crm_probability`` - ``rate``); sorted by stage.
 
     Examples
     --------
@@ -683,16 +668,23 @@ def win_probability_calibration(
     current = (
         paths.filter(nw.col("open") == 1)
         .join(probability, on="opportunity_id", how="left")
-        .with_columns(flag(~nw.col("probability").is_null()).alias("__pk_known"))
+        .with_columns(
+            flag(~nw.col("probability").is_null()).alias("__pk_known"),
+            # millionths, summed as integers: the same mean on every engine and run
+            (nw.col("probability") * 1_000_000).round(0).cast(nw.Int64).alias("__pk_micro"),
+        )
         .group_by("stage")
         .agg(
             nw.len().alias("open_count"),
-            nw.col("probability").sum().alias("__pk_sum"),
+            nw.col("__pk_micro").sum(),
             nw.col("__pk_known").sum(),
         )
         .with_columns(
             nw.when(nw.col("__pk_known") > 0)
-            .then(nw.col("__pk_sum") / nw.col("__pk_known").cast(nw.Float64))
+            .then(
+                nw.col("__pk_micro").cast(nw.Float64)
+                / (nw.col("__pk_known") * 1_000_000).cast(nw.Float64)
+            )
             .alias("crm_probability")
         )
     )
