@@ -327,9 +327,7 @@ def as_of_dates() -> st.SearchStrategy[datetime | None]:
 
 
 @st.composite
-def campaign_members(
-    draw: st.DrawFn, leads: pd.DataFrame, *, max_rows: int = 12
-) -> pd.DataFrame:
+def campaign_members(draw: st.DrawFn, leads: pd.DataFrame, *, max_rows: int = 12) -> pd.DataFrame:
     """Campaign responses of the given leads: before, at and after their creation, on
     the time grid (so ties with opportunity creation happen), with repeats of one
     (lead, campaign) pair and campaigns C1..C3 (C3 is not in ``campaigns``)."""

@@ -404,6 +404,7 @@ def _edge_objects() -> dict[str, list[object]]:
         StageChange(opportunity_id="O4", stage="quote", entered_at=u("2025-10-26 01:30")),
         StageChange(opportunity_id="O6", stage="won", entered_at=u("2025-11-30 23:00:00")),
     ]
+
     def member(lead: str, campaign: str, when: str) -> CampaignMember:
         return CampaignMember(lead_id=lead, campaign_id=campaign, responded_at=u(when))
 

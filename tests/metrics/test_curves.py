@@ -3,6 +3,7 @@ independent product-limit loop, edge rules and properties."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from datetime import date, datetime, timedelta
 from statistics import NormalDist
@@ -328,9 +329,7 @@ def competing_dataset() -> tuple[pd.DataFrame, pd.DataFrame]:
     return leads, opps
 
 
-def aalen_johansen(
-    rows: list[tuple[int, int]], horizon: int
-) -> tuple[list[float], list[float]]:
+def aalen_johansen(rows: list[tuple[int, int]], horizon: int) -> tuple[list[float], list[float]]:
     """Plain Python: (day, kind 0 censored / 1 event / 2 competing) -> F1 and its
     delta-method variance, written from the double sum (not the running sums)."""
     f: list[float] = []
@@ -476,7 +475,7 @@ def test_curves_are_non_decreasing_and_within_0_1(
     for _, part in curve.groupby(["origin", "period"], dropna=False):
         values = part["rate"].dropna().tolist()
         assert all(-1e-12 <= v <= 1 + 1e-12 for v in values)
-        assert all(b >= a - 1e-12 for a, b in zip(values, values[1:], strict=False))
+        assert all(b >= a - 1e-12 for a, b in itertools.pairwise(values))
         # known values come first: once null (nobody at risk) it stays null
         known = part["rate"].notna().tolist()
         assert known == sorted(known, reverse=True)
