@@ -19,6 +19,10 @@ PAGES = [
     "docs/guides/engines.md",
     "docs/guides/presets.md",
     "docs/concepts/funnel-modes.md",
+    "docs/metrics/curves.md",
+    "docs/metrics/transitions.md",
+    "docs/metrics/attribution.md",
+    "docs/metrics/velocity.md",
 ]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
