@@ -33,7 +33,16 @@ from typing import Any
 import pandas as pd
 from hypothesis import strategies as st
 
-from pipelinekit import Account, Activity, Campaign, Lead, Opportunity, Rep, StageChange
+from pipelinekit import (
+    Account,
+    Activity,
+    Campaign,
+    CampaignMember,
+    Lead,
+    Opportunity,
+    Rep,
+    StageChange,
+)
 from pipelinekit.domain import CHANNEL_OUTCOMES, Channel, Direction, Origin, Role
 from pipelinekit.schema import table_for
 
@@ -42,6 +51,7 @@ __all__ = [
     "OPPORTUNITY_STAGES",
     "START",
     "as_of_dates",
+    "campaign_members",
     "canonical_frame",
     "datasets",
     "journeys",
@@ -314,3 +324,24 @@ def as_of_dates() -> st.SearchStrategy[datetime | None]:
         st.none(),
         st.integers(0, SPAN_DAYS + 60).map(lambda d: START + timedelta(days=d)),
     )
+
+
+@st.composite
+def campaign_members(draw: st.DrawFn, leads: pd.DataFrame, *, max_rows: int = 12) -> pd.DataFrame:
+    """Campaign responses of the given leads: before, at and after their creation, on
+    the time grid (so ties with opportunity creation happen), with repeats of one
+    (lead, campaign) pair and campaigns C1..C3 (C3 is not in ``campaigns``)."""
+    lead_rows = list(zip(leads["lead_id"], leads["created_at"], strict=True))
+    n = draw(st.integers(0, max_rows)) if lead_rows else 0
+    rows = []
+    for _ in range(n):
+        lead_id, created = draw(st.sampled_from(lead_rows))
+        offset = draw(st.integers(-30 * 4, 60 * 4))
+        rows.append(
+            CampaignMember(
+                lead_id=str(lead_id),
+                campaign_id=draw(st.sampled_from(["C1", "C2", "C3"])),
+                responded_at=created.to_pydatetime() + timedelta(minutes=GRID_MINUTES * offset),
+            )
+        )
+    return canonical_frame(rows, CampaignMember)

@@ -19,6 +19,10 @@ PAGES = [
     "docs/guides/engines.md",
     "docs/guides/presets.md",
     "docs/concepts/funnel-modes.md",
+    "docs/metrics/curves.md",
+    "docs/metrics/transitions.md",
+    "docs/metrics/attribution.md",
+    "docs/metrics/velocity.md",
 ]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
@@ -55,3 +59,27 @@ def test_preset_guide_values(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_pages_exist() -> None:
     for page in PAGES:
         assert (ROOT / page).is_file(), page
+
+
+def test_conversion_over_time_pages_show_the_numbers_they_state(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    (inbound,) = run_blocks(ROOT / "docs/metrics/curves.md")
+    everyone = inbound[inbound["period"].isna()].iloc[0]
+    assert (everyone["lead_count"], everyone["event_count"]) == (1171, 190)
+    assert round(everyone["rate"], 3) == 0.165
+    assert everyone["converted_median_days"] == 6
+    (odds,) = run_blocks(ROOT / "docs/metrics/transitions.md")
+    p_win = dict(zip(odds["stage"], odds["p_win"].round(3), strict=True))
+    assert (p_win["list"], p_win["proposal"], p_win["opportunity"], p_win["quote"]) == (
+        0.343,
+        0.390,
+        0.466,
+        0.617,
+    )
+    (credit,) = run_blocks(ROOT / "docs/metrics/attribution.md")
+    assert credit.sum().round(0).unique().tolist() == [84_914_000.0]
+    assert round(credit.loc["cmp-006", "first"]) == 27_838_000
+    (velocity,) = run_blocks(ROOT / "docs/metrics/velocity.md")
+    assert velocity["qualified_count"].tolist() == [28, 25, 32, 38]

@@ -85,6 +85,7 @@ SCHEMA: dict[str, dict[str, object]] = {
         "campaign_id": STR,
     },
     "stage_changes": {"opportunity_id": STR, "stage": STR, "entered_at": TS},
+    "campaign_members": {"lead_id": STR, "campaign_id": STR, "responded_at": TS},
 }
 
 OUTCOMES = {
@@ -236,6 +237,8 @@ def test_ids_unique_and_foreign_keys_resolve(data: Tables) -> None:
         ("opportunities", "owner_id", "reps"),
         ("opportunities", "campaign_id", "campaigns"),
         ("stage_changes", "opportunity_id", "opportunities"),
+        ("campaign_members", "lead_id", "leads"),
+        ("campaign_members", "campaign_id", "campaigns"),
     ]
     for table, column, target in references:
         values = {str(v) for v in data[table][column].dropna()}
@@ -547,3 +550,40 @@ def test_write_sample_parquet_keeps_dtypes(tmp_path: Path) -> None:
         assert list(back.columns) == list(SCHEMA[table])
     with pytest.raises(ValueError, match="format"):
         write_sample(tmp_path, leads=50, format="json")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------ campaign members
+
+
+def test_campaign_members_agree_with_leads_and_campaigns(data: Tables) -> None:
+    members, leads = data["campaign_members"], data["leads"]
+    campaigns = data["campaigns"]
+    # one row per (lead, campaign): the first response
+    assert not members.duplicated(["lead_id", "campaign_id"]).any()
+    # every lead's own campaign is a response at or before its creation
+    own = leads.dropna(subset=["campaign_id"]).merge(
+        members, on=["lead_id", "campaign_id"], how="left"
+    )
+    assert own["responded_at"].notna().all()
+    assert (own["responded_at"] <= own["created_at"]).all()
+    # several campaigns per lead, before and after creation
+    per_lead = members.groupby("lead_id").size()
+    assert per_lead.max() >= 3
+    assert (per_lead >= 2).mean() > 0.3
+    timed = members.merge(leads[["lead_id", "created_at"]], on="lead_id")
+    assert (timed["responded_at"] > timed["created_at"]).mean() > 0.2
+    assert (timed["responded_at"] < timed["created_at"] - pd.Timedelta(days=1)).any()
+    # responses go to campaigns that had started, inside the data window
+    started = timed.merge(campaigns[["campaign_id", "started_on"]], on="campaign_id")
+    assert (started["responded_at"] >= started["started_on"]).all()
+    assert members["responded_at"].between(START, END, inclusive="left").all()
+
+
+def test_campaign_members_are_deterministic_per_seed() -> None:
+    # (that the other tables did not change is proven by the golden digests in
+    # tests/golden and by the unchanged bundled sample files)
+    first = generate_sample(leads=300, seed=9)
+    again = generate_sample(leads=300, seed=9)
+    pd.testing.assert_frame_equal(first["campaign_members"], again["campaign_members"])
+    other = generate_sample(leads=300, seed=10)
+    assert not first["campaign_members"].equals(other["campaign_members"])

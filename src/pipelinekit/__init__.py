@@ -2,7 +2,8 @@
 
 Typed domain objects and canonical tables feed pure, frame-agnostic functions:
 funnel and conversion rates, activity and connect KPIs, 5C2M cadence compliance,
-work queues, SQL allocation, SQL mix, ABM, campaigns and pipeline KPIs.
+work queues, SQL allocation, SQL mix, ABM, campaigns and pipeline KPIs, and conversion
+over time (cohort curves, stage-to-win probabilities, campaign attribution).
 
 >>> import pipelinekit as pk
 >>> ds = pk.sample_dataset()
@@ -21,6 +22,7 @@ from pipelinekit.domain import (
     ActionStatus,
     Activity,
     Campaign,
+    CampaignMember,
     Channel,
     Direction,
     Lead,
@@ -59,6 +61,7 @@ from pipelinekit.metrics.activity import (
 )
 from pipelinekit.metrics.allocation import idle_capacity, sql_allocation, sql_concentration
 from pipelinekit.metrics.assets import lead_inflow
+from pipelinekit.metrics.attribution import campaign_attribution, opportunity_attribution
 from pipelinekit.metrics.cadence import (
     Cadence,
     cadence_compliance,
@@ -72,6 +75,7 @@ from pipelinekit.metrics.campaigns import (
     campaign_performance,
     two_proportion_z_test,
 )
+from pipelinekit.metrics.curves import conversion_curve, conversion_curve_summary
 from pipelinekit.metrics.funnel import bottleneck, funnel
 from pipelinekit.metrics.mix import origin_comparison, sql_mix
 from pipelinekit.metrics.pipeline import (
@@ -97,6 +101,12 @@ from pipelinekit.metrics.queues import (
 )
 from pipelinekit.metrics.scoring import account_fit_scores, target_suggestions
 from pipelinekit.metrics.stages import stage_bottleneck, stage_funnel
+from pipelinekit.metrics.transitions import (
+    stage_transitions,
+    stage_win_probability,
+    win_probability_calibration,
+)
+from pipelinekit.metrics.velocity import lead_velocity_rate
 from pipelinekit.rates import Rate, rate, wilson_interval
 from pipelinekit.reporting import Note, Report, latest_date, summary
 from pipelinekit.reporting import build_report as report
@@ -109,6 +119,7 @@ __all__ = [
     "Activity",
     "Cadence",
     "Campaign",
+    "CampaignMember",
     "Channel",
     "ConfigError",
     "Dataset",
@@ -140,9 +151,12 @@ __all__ = [
     "cadence_summary",
     "call_connect_sql_chain",
     "campaign_alerts",
+    "campaign_attribution",
     "campaign_member_cvr",
     "campaign_performance",
     "connect_rate",
+    "conversion_curve",
+    "conversion_curve_summary",
     "do_not_pursue_review",
     "early_follow_up",
     "early_follow_up_leads",
@@ -155,9 +169,11 @@ __all__ = [
     "journey",
     "latest_date",
     "lead_inflow",
+    "lead_velocity_rate",
     "next_business_day_rate",
     "nurturing_kpis",
     "open_pipeline",
+    "opportunity_attribution",
     "origin_comparison",
     "overdue_next_activity",
     "pipeline_velocity",
@@ -176,6 +192,8 @@ __all__ = [
     "sql_mix",
     "stage_bottleneck",
     "stage_funnel",
+    "stage_transitions",
+    "stage_win_probability",
     "stale_opportunities",
     "summary",
     "talk_time",
@@ -187,6 +205,7 @@ __all__ = [
     "untouched_inbound",
     "weighted_pipeline",
     "wilson_interval",
+    "win_probability_calibration",
     "win_rate",
     "win_rate_by",
 ]

@@ -44,15 +44,19 @@ __all__ = [
     "Session",
     "cache",
     "check_engine",
+    "column_kinds",
     "enter",
     "fan_out",
+    "from_columns",
     "has_exact_durations",
     "has_polars",
+    "integer_range",
     "iso_weekday",
     "literal_rows",
     "python_value",
     "to_local_naive",
     "unpivot",
+    "with_row_order",
     "working_tables",
 ]
 
@@ -571,3 +575,236 @@ def python_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     return value
+
+
+# --- small frames built from Python values ---------------------------------------------
+
+
+def from_columns(
+    like: nw.LazyFrame[Any], data: Mapping[str, Sequence[Any]], schema: Mapping[str, Any]
+) -> nw.LazyFrame[Any]:
+    """A lazy frame holding ``data`` (columns typed by ``schema``) on the engine of ``like``.
+
+    For small tables computed in Python (a linear solve, a time-zone table): polars and
+    pandas build the frame natively, DuckDB as a ``VALUES`` query on the connection of
+    ``like`` (so it joins with the caller's relations), PySpark and anything else with
+    :func:`literal_rows`. ``schema`` maps each column to a narwhals dtype (Int64,
+    Float64, String, Boolean or Datetime("us")).
+
+    >>> import pandas as pd
+    >>> like = nw.from_native(pd.DataFrame({"a": [1]})).lazy()
+    >>> schema = {"k": nw.Int64(), "v": nw.Float64()}
+    >>> out = from_columns(like, {"k": [1, 2], "v": [0.5, None]}, schema)
+    >>> out.collect().to_native()["v"].tolist()
+    [0.5, nan]
+    """
+    names = list(schema)
+    n = len(data[names[0]]) if names else 0
+    if any(len(data[c]) != n for c in names):
+        raise ValueError("from_columns: columns of different lengths")
+    impl = like.implementation
+    if impl is nw.Implementation.POLARS:
+        import polars as pl
+
+        frame = pl.DataFrame(
+            {c: list(data[c]) for c in names},
+            schema={c: _polars_dtype(schema[c]) for c in names},
+        )
+        return nw.from_native(frame).lazy()
+    if impl is nw.Implementation.PANDAS:
+        import pandas as pd
+
+        pandas_frame = pd.DataFrame({c: list(data[c]) for c in names})
+        return (
+            nw.from_native(pandas_frame)
+            .lazy()
+            .with_columns(*[nw.col(c).cast(schema[c]) for c in names])
+        )
+    if impl is nw.Implementation.DUCKDB:
+        return _duckdb_values(like, data, schema, n)
+    if impl is nw.Implementation.PYSPARK:
+        spark = like.to_native().sparkSession
+        ddl = ", ".join(f"{_sql_name(c, '`')} {_spark_type(schema[c])}" for c in names)
+        rows = [tuple(_spark_cell(data[c][i]) for c in names) for i in range(n)]
+        spark_frame: nw.LazyFrame[Any] = nw.from_native(spark.createDataFrame(rows, schema=ddl))
+        return spark_frame
+    return literal_rows(like, [{c: data[c][i] for c in names} for i in range(n)], schema)
+
+
+def integer_range(like: nw.LazyFrame[Any], n: int, name: str) -> nw.LazyFrame[Any]:
+    """A lazy frame with one Int64 column ``name`` holding 0..n-1, on the engine of
+    ``like`` but independent of its rows (a spine for dense outputs: every day of a
+    curve, every month of a series).
+
+    >>> import pandas as pd
+    >>> like = nw.from_native(pd.DataFrame({"a": [1]})).lazy()
+    >>> integer_range(like, 3, "day").collect().to_native()["day"].tolist()
+    [0, 1, 2]
+    """
+    if n < 0:
+        raise ValueError(f"integer_range needs n >= 0, got {n}")
+    impl = like.implementation
+    if impl is nw.Implementation.DUCKDB:
+        sql = f"SELECT CAST(range AS BIGINT) AS {_sql_name(name)} FROM range({int(n)})"
+        relation: nw.LazyFrame[Any] = nw.from_native(like.to_native().query("__pk_like", sql))
+        return relation
+    if impl is nw.Implementation.PYSPARK:
+        native = like.to_native().sparkSession.range(int(n)).withColumnRenamed("id", name)
+        ranged: nw.LazyFrame[Any] = nw.from_native(native)
+        return ranged
+    return from_columns(like, {name: list(range(n))}, {name: nw.Int64()})
+
+
+def _polars_dtype(dtype: Any) -> Any:
+    import polars as pl
+
+    kinds = {
+        nw.Int64: pl.Int64,
+        nw.Float64: pl.Float64,
+        nw.String: pl.String,
+        nw.Boolean: pl.Boolean,
+    }
+    for kind, native in kinds.items():
+        if dtype == kind:
+            return native
+    if isinstance(dtype, nw.Datetime):
+        return pl.Datetime("us")
+    raise TypeError(f"from_columns: unsupported dtype {dtype}")
+
+
+def _sql_type(dtype: Any) -> str:
+    if dtype == nw.Int64:
+        return "BIGINT"
+    if dtype == nw.Float64:
+        return "DOUBLE"
+    if dtype == nw.String:
+        return "VARCHAR"
+    if dtype == nw.Boolean:
+        return "BOOLEAN"
+    if isinstance(dtype, nw.Datetime):
+        return "TIMESTAMP"
+    raise TypeError(f"from_columns: unsupported dtype {dtype}")
+
+
+def _spark_type(dtype: Any) -> str:
+    if isinstance(dtype, nw.Datetime):
+        return "TIMESTAMP_NTZ"
+    return {"BIGINT": "BIGINT", "DOUBLE": "DOUBLE", "VARCHAR": "STRING", "BOOLEAN": "BOOLEAN"}[
+        _sql_type(dtype)
+    ]
+
+
+def _spark_cell(value: Any) -> Any:
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _sql_literal(value: Any) -> str:
+    import math
+    from datetime import datetime
+
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NULL"
+        if math.isinf(value):
+            return "'inf'::DOUBLE" if value > 0 else "'-inf'::DOUBLE"
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
+    return _sql_string(str(value))
+
+
+def _duckdb_values(
+    like: nw.LazyFrame[Any], data: Mapping[str, Sequence[Any]], schema: Mapping[str, Any], n: int
+) -> nw.LazyFrame[Any]:
+    names = list(schema)
+    placeholders = [f"c{i}" for i in range(len(names))]
+    rows = ["(" + ", ".join(_sql_literal(data[c][i]) for c in names) + ")" for i in range(n)]
+    if not rows:  # VALUES needs a row: one of nulls, filtered out
+        rows = ["(" + ", ".join("NULL" for _ in names) + ")"]
+    select = ", ".join(
+        f"CAST({p} AS {_sql_type(schema[c])}) AS {_sql_name(c)}"
+        for p, c in zip(placeholders, names, strict=True)
+    )
+    sql = (
+        f"SELECT {select} FROM (VALUES {', '.join(rows)}) AS __pk_values({', '.join(placeholders)})"
+        + ("" if n else " WHERE FALSE")
+    )
+    relation = like.to_native().query("__pk_like", sql)
+    result: nw.LazyFrame[Any] = nw.from_native(relation)
+    return result
+
+
+def with_row_order(frame: nw.LazyFrame[Any], name: str) -> nw.LazyFrame[Any]:
+    """``frame`` with an Int64 column ``name`` numbering the rows in input (file) order.
+
+    DESIGN orders history rows by time, then file order. narwhals needs an explicit
+    ``order_by`` for row numbers on lazy engines, so the input order is read where each
+    engine keeps it: polars' row index (pandas and pyarrow inputs run on polars in
+    their own row order), DuckDB's ``row_number() OVER ()`` (DuckDB preserves
+    insertion order), PySpark's ``monotonically_increasing_id()`` (increasing in
+    partition order, i.e. file order for a file read). Call it on a table as given,
+    before any filter or join. Numbers increase with the input order; they need not
+    be consecutive.
+
+    >>> import pandas as pd
+    >>> lf = nw.from_native(pd.DataFrame({"a": ["x", "y"]})).lazy()
+    >>> with_row_order(lf, "row").collect().to_native()["row"].tolist()
+    [0, 1]
+    """
+    impl = frame.implementation
+    if impl is nw.Implementation.POLARS:
+        import polars as pl
+
+        native = frame.to_native().with_row_index(name).with_columns(pl.col(name).cast(pl.Int64))
+        ordered: nw.LazyFrame[Any] = nw.from_native(native).lazy()
+        return ordered
+    if impl is nw.Implementation.DUCKDB:
+        import duckdb
+
+        relation = frame.to_native()
+        numbered = relation.select(
+            *[duckdb.ColumnExpression(c) for c in relation.columns],
+            duckdb.SQLExpression("CAST(row_number() OVER () - 1 AS BIGINT)").alias(name),
+        )
+        ordered = nw.from_native(numbered)
+        return ordered
+    if impl is nw.Implementation.PYSPARK:
+        from pyspark.sql import functions as spark_functions
+
+        native = frame.to_native().withColumn(
+            name, spark_functions.monotonically_increasing_id().cast("bigint")
+        )
+        ordered = nw.from_native(native)
+        return ordered
+    eager = frame.collect()
+    return eager.with_row_index(name).with_columns(nw.col(name).cast(nw.Int64)).lazy()
+
+
+def column_kinds(frame: nw.LazyFrame[Any], columns: Sequence[str]) -> dict[str, Any]:
+    """The :func:`from_columns` dtype of each of ``columns`` of ``frame``: integers as
+    Int64, floats as Float64, booleans, timestamps (and dates) as Datetime("us"),
+    anything else as String. For rebuilding key columns after a step in Python.
+    """
+    schema = frame.collect_schema()
+    out: dict[str, Any] = {}
+    for name in columns:
+        dtype = schema[name]
+        if dtype.is_integer():
+            out[name] = nw.Int64()
+        elif dtype.is_float():
+            out[name] = nw.Float64()
+        elif dtype == nw.Boolean:
+            out[name] = nw.Boolean()
+        elif isinstance(dtype, nw.Datetime) or dtype == nw.Date:
+            out[name] = nw.Datetime("us")
+        else:
+            out[name] = nw.String()
+    return out

@@ -46,6 +46,7 @@ class Dataset:
     reps: Any = None
     campaigns: Any = None
     stage_changes: Any = None
+    campaign_members: Any = None
     tz: str = "Asia/Tokyo"
     validated: bool = False
     warnings: tuple[Problem, ...] = ()
@@ -98,6 +99,7 @@ class Dataset:
         reps: Iterable[Any] = (),
         campaigns: Iterable[Any] = (),
         stage_changes: Iterable[Any] = (),
+        campaign_members: Iterable[Any] = (),
         tz: str = "Asia/Tokyo",
     ) -> Dataset:
         """Build a pandas-backed dataset from domain objects."""
@@ -109,6 +111,7 @@ class Dataset:
             "reps": reps,
             "campaigns": campaigns,
             "stage_changes": stage_changes,
+            "campaign_members": campaign_members,
         }
         frames = {name: from_objects(list(objs), TABLES[name].cls) for name, objs in given.items()}
         return cls(tz=tz, **frames)  # type: ignore[arg-type]

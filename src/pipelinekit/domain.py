@@ -1,4 +1,5 @@
-"""Typed domain objects: the six entities of a sales pipeline, plus stage history.
+"""Typed domain objects: the six entities of a sales pipeline, plus stage history and
+campaign responses.
 
 Every class is a frozen, slotted, keyword-only attrs class. Field metadata
 (``required``, ``unique``, ``fk``, ``min``/``max``, ``default_fill``) is read by
@@ -33,6 +34,7 @@ __all__ = [
     "ActionStatus",
     "Activity",
     "Campaign",
+    "CampaignMember",
     "Channel",
     "Direction",
     "Lead",
@@ -380,3 +382,12 @@ class StageChange:
     opportunity_id: str = _required_fk("opportunities.opportunity_id")
     stage: str = attrs.field(validator=_not_empty, metadata={"required": True})
     entered_at: datetime = _required_time()
+
+
+@attrs.frozen(kw_only=True)
+class CampaignMember:
+    """A lead's response to a campaign (the campaign touches that attribution credits)."""
+
+    lead_id: str = _required_fk("leads.lead_id")
+    campaign_id: str = _required_fk("campaigns.campaign_id")
+    responded_at: datetime = _required_time()

@@ -242,6 +242,7 @@ SECTION_LABELS: dict[str, Label] = _labels(
         "campaigns": ("Campaigns", "キャンペーン"),
         "pipeline": ("Pipeline", "パイプライン"),
         "assets": ("Lead inflow (assets)", "リード流入（アセット）"),
+        "conversion": ("Conversion over time", "時間軸で見る転換（コホート・受注確率・貢献度）"),
     }
 )
 
@@ -311,6 +312,24 @@ TABLE_LABELS: dict[str, Label] = _labels(
         "velocity": ("Pipeline velocity", "パイプライン速度"),
         "win rate": ("Win rate", "受注率"),
         "win rate by source": ("Win rate by source", "ソース別受注率"),
+        # conversion over time
+        "sql_curve_by_cohort": (
+            "SQL conversion by lead cohort (Kaplan-Meier)",
+            "リード作成月別のSQL化率（カプラン・マイヤー法）",
+        ),
+        "sql_curve": ("SQL conversion curve (weekly points)", "SQL化曲線（週ごと）"),
+        "stage_win": ("Win probability by stage", "ステージ別の受注確率"),
+        "transitions": ("Stage transitions", "ステージ遷移"),
+        "calibration": ("CRM probability vs history", "CRMの確度と実績の比較"),
+        "attribution_sqls": (
+            "SQLs credited per campaign and model",
+            "キャンペーン別SQL貢献（モデル別）",
+        ),
+        "attribution_won_amount": (
+            "Won amount credited per campaign and model",
+            "キャンペーン別受注金額貢献（モデル別）",
+        ),
+        "lead_velocity": ("Lead velocity rate (SQLs)", "リードベロシティレート（SQL）"),
     }
 )
 
@@ -462,6 +481,39 @@ COLUMN_LABELS: dict[str, Label] = _labels(
         "won_count": ("Won", "受注数"),
         "won_share": ("Share of wins", "受注比率"),
         "z": ("z", "z値"),
+        # conversion over time
+        "at_risk_count": ("At risk", "リスク集合（未転換）"),
+        "censored_count": ("Censored", "打ち切り"),
+        "cohort": ("Cohort", "コホート"),
+        "competing_count": ("Competing events", "競合イベント"),
+        "converted_median_days": ("Median days (converting leads)", "転換リードの中央値（日）"),
+        "crm_probability": ("CRM probability", "CRMの確度"),
+        "day": ("Day", "経過日"),
+        "day_7_rate": ("By day 7", "7日目までの転換率"),
+        "day_30_rate": ("By day 30", "30日目までの転換率"),
+        "day_90_rate": ("By day 90", "90日目までの転換率"),
+        "event_count": ("Events", "イベント数"),
+        "excluded_negative_count": ("Excluded (event before creation)", "除外（作成前のイベント）"),
+        "exit_count": ("Exits", "移動数"),
+        "expected_days_to_close": ("Expected days to close", "クローズまでの期待日数"),
+        "expected_days_to_win": ("Expected days to win", "受注までの期待日数"),
+        "first": ("First touch", "ファーストタッチ"),
+        "gap": ("Gap", "差"),
+        "ignored_after_close_count": ("Rows after close (ignored)", "クローズ後の行（無視）"),
+        "kind": ("Kind", "種別"),
+        "last": ("Last touch", "ラストタッチ"),
+        "linear": ("Linear", "均等配分"),
+        "observed_share": ("Share of month observed", "観測済みの月内比率"),
+        "p_lost": ("P(lost)", "失注確率"),
+        "p_unresolved": ("P(unresolved)", "未確定の確率"),
+        "p_win": ("P(win)", "受注確率"),
+        "previous_count": ("Previous month", "前月"),
+        "projected_count": ("Projected", "月換算"),
+        "qualified_count": ("Qualified leads", "対象リード数"),
+        "time_decay": ("Time decay", "時間減衰"),
+        "to_stage": ("To stage", "次ステージ"),
+        "u_shaped": ("U-shaped", "U字型"),
+        "w_shaped": ("W-shaped", "W字型"),
     }
 )
 
@@ -472,7 +524,9 @@ VALUE_COLUMNS = frozenset(
         "capacity_source",
         "channel",
         "direction",
+        "cohort",
         "from_stage",
+        "kind",
         "last_activity_channel",
         "metric",
         "origin",
@@ -481,6 +535,7 @@ VALUE_COLUMNS = frozenset(
         "source",
         "stage",
         "status",
+        "to_stage",
         "weekday",
         "weight",
     }
@@ -535,6 +590,7 @@ VALUE_LABELS: dict[str, Label] = _labels(
         "unknown": ("Unknown", "不明"),
         "rep": ("Rep setting", "担当者の設定値"),
         "segment": ("Segment band", "セグメント基準"),
+        "open": ("Open", "オープン"),
         "weight:count": ("By count", "件数ベース"),
         "weight:amount": ("By amount", "金額ベース"),
         # action status and channels
@@ -646,6 +702,11 @@ CHART_LABELS: dict[str, Label] = _labels(
         ),
         "Win rate by source": ("Win rate by source", "ソース別受注率"),
         "Lead inflow by month": ("Lead inflow by month", "月別リード流入"),
+        "SQL conversion curve by lead cohort": (
+            "SQL conversion curve by lead cohort",
+            "リード作成月コホート別 SQL化曲線",
+        ),
+        "Win probability by stage": ("Win probability by stage", "ステージ別 受注確率"),
     }
 )
 
@@ -853,6 +914,55 @@ NOTES: dict[str, Label] = _labels(
             "{stale} stale open opportunities (no call, email or meeting on the lead or "
             "account in {days} days).",
             "放置されたオープン商談{stale}件（リード・企業への電話・メール・面談が{days}日間なし）。",
+        ),
+        "conversion_curve": (
+            "SQL conversion curve: the share of leads with an opportunity within t days of "
+            "creation (day 0 = the first 24 hours), Kaplan-Meier with leads not converted by "
+            "the end of {as_of} censored, so young cohorts are not counted as failures; "
+            "cohorts by month of lead creation; 95% band by Greenwood's variance on the "
+            "log-log scale; n/a where no lead of the cohort has reached that day yet. "
+            "{excluded:int} lead(s) with an opportunity before their creation are left out.",
+            "SQL化曲線：作成からt日以内（0日目＝最初の24時間）に商談化したリードの割合。"
+            "{as_of}の終わりまでに未転換のリードは打ち切りとして扱うカプラン・マイヤー法で、"
+            "若いコホートを失敗と数えません。コホートはリード作成月。95%信頼帯はGreenwoodの"
+            "分散（log-log変換）。その日数に達したリードがまだいない場合はn/a。作成前に商談が"
+            "あるリード{excluded:int}件は除外。",
+        ),
+        "conversion_median": (
+            "All leads: {rate:pct} become SQLs within {horizon} days; those that do take a "
+            "median of {days} day(s).",
+            "全リード：{horizon}日以内に{rate:pct}が商談化し、商談化したリードの所要日数の"
+            "中央値は{days}日。",
+        ),
+        "stage_win": (
+            "Win probability per stage from the stage history as an absorbing Markov chain: "
+            "won and lost absorb, open deals are censored (not staying); a stage never left "
+            "has no probability (unresolved). Expected days to close are conditional on "
+            "closing; transition rates carry Wilson 95% intervals.",
+            "ステージ履歴を吸収マルコフ連鎖とみなした各ステージの受注確率：受注・失注が吸収状態、"
+            "オープン商談は打ち切り（滞留とはみなさない）。一度も移動のないステージは未確定。"
+            "クローズまでの期待日数はクローズした場合の条件付き。遷移率にはWilson法の"
+            "95%信頼区間を付けています。",
+        ),
+        "attribution": (
+            "Attribution of the opportunities created by {as_of} to their lead's campaign "
+            "responses in the {lookback} days before the opportunity (one touch per campaign, "
+            "responses after it excluded); credits of each model add up to the {sqls:int} "
+            "SQLs, {unattributed:int} of them without any touch ({label}).",
+            "{as_of}までに作成された商談を、商談作成前{lookback}日以内のリードのキャンペーン"
+            "反応に配分（キャンペーンごとに1タッチ、商談作成後の反応は除外）。各モデルの貢献は"
+            "SQL {sqls:int}件の合計に一致し、うち{unattributed:int}件はタッチなし（{label}）。",
+        ),
+        "attribution_fallback": (
+            "No campaign_members table: each lead's own campaign_id is its only touch.",
+            "campaign_membersテーブルがないため、各リードのcampaign_idを唯一のタッチとしています。",
+        ),
+        "lead_velocity": (
+            "Lead velocity rate = SQLs of the month / SQLs of the month before - 1, by the "
+            "month of each lead's first SQL; the current month is left out until it is "
+            "complete.",
+            "リードベロシティレート＝当月のSQL数／前月のSQL数－1（各リードの初回SQLの月で"
+            "集計）。当月は月末まで含めません。",
         ),
     }
 )

@@ -166,6 +166,7 @@ TABLES: dict[str, Table] = {
         _table_from_class("activities", domain.Activity, "activity_id"),
         _table_from_class("opportunities", domain.Opportunity, "opportunity_id"),
         _table_from_class("stage_changes", domain.StageChange, None),
+        _table_from_class("campaign_members", domain.CampaignMember, None),
     )
 }
 

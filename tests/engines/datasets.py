@@ -16,7 +16,10 @@ dataset time zone ``Europe/Berlin``, so every engine must convert time zones its
 - null keys: leads without owner, account, source or campaign; activities without a
   lead (account-only) and without an owner; opportunities without a lead or owner;
 - activities whose lead is not in the leads table (orphans);
-- an event one second before and one at the end of the ``as_of`` day.
+- an event one second before and one at the end of the ``as_of`` day;
+- campaign responses before, at and after a lead's creation, a repeated response, one
+  at its opportunity's creation instant and one exactly 90 days of instants earlier
+  across a DST change, and one of an unknown lead.
 """
 
 from __future__ import annotations
@@ -26,7 +29,16 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from pipelinekit import Account, Activity, Campaign, Lead, Opportunity, Rep, StageChange
+from pipelinekit import (
+    Account,
+    Activity,
+    Campaign,
+    CampaignMember,
+    Lead,
+    Opportunity,
+    Rep,
+    StageChange,
+)
 from pipelinekit.sample import generate_sample
 from pipelinekit.schema import TABLES, from_objects
 
@@ -392,6 +404,28 @@ def _edge_objects() -> dict[str, list[object]]:
         StageChange(opportunity_id="O4", stage="quote", entered_at=u("2025-10-26 01:30")),
         StageChange(opportunity_id="O6", stage="won", entered_at=u("2025-11-30 23:00:00")),
     ]
+
+    def member(lead: str, campaign: str, when: str) -> CampaignMember:
+        return CampaignMember(lead_id=lead, campaign_id=campaign, responded_at=u(when))
+
+    members = [
+        # L1: a response before the lead, one at its creation, a repeat (the earliest
+        # counts) and one after its opportunities (not a touch of them)
+        member("L1", "C2", "2025-03-20 09:00"),
+        member("L1", "C1", "2025-03-29 23:30"),
+        member("L1", "C2", "2025-04-01 09:00"),
+        member("L1", "C1", "2025-05-01 09:00"),
+        # L3: at the instant its opportunity is created (inclusive) and exactly 90 days
+        # of instants before it, across the spring and fall DST changes
+        member("L3", "C2", "2025-10-26 00:30"),
+        member("L3", "C1", "2025-07-28 00:30"),
+        # L9: its creation touch, and a response after its opportunity
+        member("L9", "C2", "2025-10-01 07:00"),
+        member("L9", "C1", "2025-10-25 10:00"),
+        # L4: at its creation; an orphan lead
+        member("L4", "C1", "2025-04-30 21:59"),
+        member("LX", "C1", "2025-05-07 05:00"),
+    ]
     return {
         "accounts": accounts,
         "reps": reps,
@@ -400,6 +434,7 @@ def _edge_objects() -> dict[str, list[object]]:
         "activities": acts,
         "opportunities": opps,
         "stage_changes": changes,
+        "campaign_members": members,
     }
 
 

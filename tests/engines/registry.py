@@ -316,6 +316,77 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(("opportunities",), {"tz": TZ}, label="current stage only"),
     ],
     "metrics.stages.stage_bottleneck": [Recipe(("stage_table",))],
+    # --- conversion over time: curves, transitions, attribution, velocity
+    "metrics.curves.conversion_curve": [
+        Recipe(("leads", "opportunities"), {**_BASE, "horizon": 40}),
+        Recipe(
+            ("leads", "opportunities"),
+            {**_BASE, "stage": "won", "competing": "lost", "by": "origin", "horizon": 60},
+            label="won vs lost by origin",
+        ),
+        Recipe(
+            ("leads", "opportunities"),
+            {**_BASE, "stage": "valid", "freq": None, "horizon": 20},
+            label="valid, all leads",
+        ),
+    ],
+    "metrics.curves.conversion_curve_summary": [
+        Recipe(("leads", "opportunities"), {**_BASE, "by": "origin"}),
+        Recipe(
+            ("leads", "opportunities"),
+            {**_BASE, "stage": "won", "competing": "lost", "freq": "quarter", "horizon": 120},
+            label="won vs lost by quarter",
+        ),
+    ],
+    "metrics.transitions.stage_transitions": [
+        Recipe(("stage_changes",), _BASE),
+        Recipe(
+            ("stage_changes",),
+            {**_BASE, "opportunities": T("opportunities"), "by": "product"},
+            label="by product",
+        ),
+    ],
+    "metrics.transitions.stage_win_probability": [
+        Recipe(("stage_changes",), {**_BASE, "opportunities": T("opportunities")}),
+        Recipe(
+            ("stage_changes",),
+            {**_BASE, "opportunities": T("opportunities"), "by": "product"},
+            label="by product",
+        ),
+    ],
+    "metrics.transitions.win_probability_calibration": [
+        Recipe(("opportunities", "stage_changes"), _BASE),
+    ],
+    "metrics.attribution.opportunity_attribution": [
+        Recipe(("leads", "opportunities"), {**_BASE, "campaign_members": T("campaign_members")}),
+        Recipe(("leads", "opportunities"), {**_BASE, "lookback": None}, label="fallback"),
+    ],
+    "metrics.attribution.campaign_attribution": [
+        Recipe(("leads", "opportunities"), {**_BASE, "campaign_members": T("campaign_members")}),
+        Recipe(
+            ("leads", "opportunities"),
+            {
+                **_BASE,
+                "campaign_members": T("campaign_members"),
+                "freq": "quarter",
+                "period_column": "closed_at",
+                "by": "product",
+                "lookback": 30,
+                "half_life": 3.5,
+            },
+            label="by closed quarter and product",
+        ),
+        Recipe(("leads", "opportunities"), _BASE, label="fallback"),
+    ],
+    "metrics.velocity.lead_velocity_rate": [
+        Recipe(("leads", "opportunities"), _BASE),
+        Recipe(
+            ("leads", "opportunities"),
+            {**_BASE, "stage": "valid", "partial": "prorate", "by": "origin"},
+            label="valid prorated by origin",
+        ),
+    ],
+    "reporting.sections.conversion": [Recipe(dataset=True, positional_as_of=True)],
 }
 
 #: Public functions that are not metric functions on frames, and why.

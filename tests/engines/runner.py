@@ -44,7 +44,7 @@ class EngineInputs:
     def dataset(self) -> Dataset:
         names = ("leads", "activities", "opportunities", "accounts", "reps", "campaigns")
         return Dataset(
-            **{n: self.frames[n] for n in (*names, "stage_changes")},
+            **{n: self.frames[n] for n in (*names, "stage_changes", "campaign_members")},
             tz=self.data.tz,
             validated=True,
         )

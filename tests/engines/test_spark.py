@@ -133,7 +133,8 @@ def _dask_dataset(frames: dict[str, Any], data: EngineDataset) -> Any:
     from pipelinekit import Dataset
 
     names = ("leads", "activities", "opportunities", "accounts", "reps", "campaigns")
-    return Dataset(**{n: frames[n] for n in (*names, "stage_changes")}, tz=data.tz, validated=True)
+    tables = {n: frames[n] for n in (*names, "stage_changes", "campaign_members")}
+    return Dataset(**tables, tz=data.tz, validated=True)
 
 
 @pytest.mark.parametrize("name", list(REGISTRY))

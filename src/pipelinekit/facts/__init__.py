@@ -59,6 +59,7 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "activities": ("occurred_at",),
     "opportunities": ("created_at", "validated_at", "closed_at"),
     "stage_changes": ("entered_at",),
+    "campaign_members": ("responded_at",),
 }
 
 

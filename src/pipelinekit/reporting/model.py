@@ -235,7 +235,10 @@ def _cell(value: Any) -> Any:
     return value
 
 
-_PERCENT_NAMES = frozenset({"rate", "share", "ci_low", "ci_high", "load", "utilization"})
+_PERCENT_NAMES = frozenset(
+    {"rate", "share", "ci_low", "ci_high", "load", "utilization"}
+    | {"p_win", "p_lost", "p_unresolved", "crm_probability", "gap"}
+)
 _PERCENT_SUFFIXES = ("_rate", "_share", "_ci_low", "_ci_high", "_coverage")
 
 

@@ -3,8 +3,10 @@
 The generator builds every table of DESIGN section 2 (``accounts``, ``reps``,
 ``campaigns``, ``leads``, ``activities``, ``opportunities``, ``stage_changes``)
 from one :func:`numpy.random.default_rng` stream, so the same arguments always give
-the same frames. All per-row work is vectorised with numpy: a million leads with
-about ten million activities take seconds, not minutes.
+the same frames; ``campaign_members`` (DESIGN section 8) comes from a second stream
+seeded ``[seed, 16]``, drawn after the first, so adding it changed no other table.
+All per-row work is vectorised with numpy: a million leads with about ten million
+activities take seconds, not minutes.
 
 Timestamps are naive wall-clock times in the dataset time zone (``Asia/Tokyo``).
 Events (lead creation, activities, opportunity stages) all fall inside
@@ -48,6 +50,7 @@ from pipelinekit.sample._frames import (
     _stage_changes_frame,
     _Widths,
 )
+from pipelinekit.sample._members import _campaign_members_frame
 from pipelinekit.sample._opportunities import (
     _ensure_overload,
     _field_capacities,
@@ -139,10 +142,12 @@ def generate_sample(
     -------
     dict[str, pandas.DataFrame]
         ``accounts``, ``reps``, ``campaigns``, ``leads``, ``activities``,
-        ``opportunities`` and ``stage_changes`` with exactly the columns of DESIGN
-        section 2, in order. Ids and text use the ``str`` dtype, integers
-        ``Int64``, ``is_won`` ``boolean``, other flags ``bool``, timestamps and
-        dates naive ``datetime64[us]``.
+        ``opportunities``, ``stage_changes`` and ``campaign_members`` with exactly the
+        columns of DESIGN sections 2 and 8, in order (``campaign_members`` comes from
+        its own random stream, ``default_rng([seed, 16])``, drawn after the others).
+        Ids and text use the ``str`` dtype, integers ``Int64``, ``is_won``
+        ``boolean``, other flags ``bool``, timestamps and dates naive
+        ``datetime64[us]``.
 
     Raises
     ------
@@ -153,7 +158,8 @@ def generate_sample(
     --------
     >>> tables = generate_sample(leads=50, seed=1)
     >>> sorted(tables)
-    ['accounts', 'activities', 'campaigns', 'leads', 'opportunities', 'reps', 'stage_changes']
+    ['accounts', 'activities', 'campaign_members', 'campaigns', 'leads', 'opportunities', 'reps',
+     'stage_changes']
     >>> len(tables["leads"])
     50
     """
@@ -195,6 +201,8 @@ def generate_sample(
         "activities": _activities_frame(acts, account, widths),
         "opportunities": _opportunities_frame(opps, reps, widths),
         "stage_changes": _stage_changes_frame(opps, widths),
+        # drawn last from their own stream: the tables above do not change
+        "campaign_members": _campaign_members_frame(span, lead_data, campaigns, seed, widths.lead),
     }
 
 

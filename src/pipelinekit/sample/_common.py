@@ -81,6 +81,7 @@ _TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "campaign_id",
     ),
     "stage_changes": ("opportunity_id", "stage", "entered_at"),
+    "campaign_members": ("lead_id", "campaign_id", "responded_at"),
 }
 """Column order of every generated table (DESIGN section 2)."""
 

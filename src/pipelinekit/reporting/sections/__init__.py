@@ -25,6 +25,7 @@ from pipelinekit.reporting.sections import (
     assets,
     cadence,
     campaigns,
+    conversion,
     funnel,
     mix,
     pipeline,
@@ -49,6 +50,7 @@ SECTIONS: dict[str, SectionBuild] = {
     "abm": abm.build,
     "campaigns": campaigns.build,
     "pipeline": pipeline.build,
+    "conversion": conversion.build,
 }
 
 
