@@ -78,16 +78,18 @@ from pipelinekit.metrics.campaigns import (
 from pipelinekit.metrics.curves import conversion_curve, conversion_curve_summary
 from pipelinekit.metrics.funnel import bottleneck, funnel
 from pipelinekit.metrics.mix import origin_comparison, sql_mix
-from pipelinekit.metrics.pipeline import (
+from pipelinekit.metrics.outcomes import (
     average_won_amount,
-    open_pipeline,
     pipeline_velocity,
     sales_cycle,
+    win_rate,
+    win_rate_by,
+)
+from pipelinekit.metrics.pipeline import (
+    open_pipeline,
     stale_opportunities,
     time_in_stage,
     weighted_pipeline,
-    win_rate,
-    win_rate_by,
 )
 from pipelinekit.metrics.queues import (
     do_not_pursue_review,

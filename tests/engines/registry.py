@@ -250,27 +250,27 @@ REGISTRY: dict[str, list[Recipe]] = {
     ],
     "reporting.sections.mix": [Recipe(dataset=True, positional_as_of=True)],
     # --- pipeline
-    "metrics.pipeline.average_won_amount": [
+    "metrics.outcomes.average_won_amount": [
         Recipe(("opportunities",), {**_BASE, "by": "product"}),
     ],
     "metrics.pipeline.open_pipeline": [
         Recipe(("opportunities",), {**_BASE, "stage_changes": T("stage_changes")}),
         Recipe(("opportunities",), {**_BASE, "by": ()}, label="total"),
     ],
-    "metrics.pipeline.pipeline_velocity": [
+    "metrics.outcomes.pipeline_velocity": [
         Recipe(("opportunities",), {**_BASE, "by": "product"}),
     ],
-    "metrics.pipeline.sales_cycle": [Recipe(("opportunities",), {**_BASE, "by": "product"})],
+    "metrics.outcomes.sales_cycle": [Recipe(("opportunities",), {**_BASE, "by": "product"})],
     "metrics.pipeline.stale_opportunities": [
         Recipe(("opportunities", "activities"), {**_BASE, "stage_changes": T("stage_changes")}),
     ],
     "metrics.pipeline.time_in_stage": [Recipe(("stage_changes",), _BASE)],
     "metrics.pipeline.weighted_pipeline": [Recipe(("opportunities",), _BASE)],
-    "metrics.pipeline.win_rate": [
+    "metrics.outcomes.win_rate": [
         Recipe(("opportunities",), {**_BASE, "by": "product"}),
         Recipe(("opportunities",), {**_BASE, "weight": "amount"}, label="amount"),
     ],
-    "metrics.pipeline.win_rate_by": [
+    "metrics.outcomes.win_rate_by": [
         Recipe(
             ("opportunities",),
             {

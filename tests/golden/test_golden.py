@@ -46,6 +46,15 @@ RENAMED: dict[str, str] = {
         "pipeline",
         "queues",
     )
+} | {
+    f"metrics.pipeline.{name}": f"metrics.outcomes.{name}"
+    for name in (
+        "average_won_amount",
+        "pipeline_velocity",
+        "sales_cycle",
+        "win_rate",
+        "win_rate_by",
+    )
 }
 
 _CADENCE_DEFAULT = (

@@ -16,16 +16,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelinekit import ConfigError, Dataset, SchemaError
-from pipelinekit.metrics.pipeline import (
+from pipelinekit.metrics.outcomes import (
     average_won_amount,
-    open_pipeline,
     pipeline_velocity,
     sales_cycle,
+    win_rate,
+    win_rate_by,
+)
+from pipelinekit.metrics.pipeline import (
+    open_pipeline,
     stale_opportunities,
     time_in_stage,
     weighted_pipeline,
-    win_rate,
-    win_rate_by,
 )
 from pipelinekit.rates import ZeroDenominatorError
 from pipelinekit.reporting.sections import build_section

@@ -30,7 +30,7 @@ from pipelinekit import _compat
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import check_by
 from pipelinekit.errors import ConfigError
-from pipelinekit.metrics.pipeline import (
+from pipelinekit.metrics._opportunity_frames import (
     cycle_columns,
     enter_tables,
     finish_rates,

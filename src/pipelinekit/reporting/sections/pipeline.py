@@ -6,14 +6,16 @@ from typing import Any
 
 import pandas as pd
 
-from pipelinekit.metrics.pipeline import (
-    open_pipeline,
+from pipelinekit.metrics.outcomes import (
     pipeline_velocity,
     sales_cycle,
-    stale_opportunities,
-    time_in_stage,
     win_rate,
     win_rate_by,
+)
+from pipelinekit.metrics.pipeline import (
+    open_pipeline,
+    stale_opportunities,
+    time_in_stage,
 )
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
