@@ -45,8 +45,6 @@ from pipelinekit.journey import journey
 from pipelinekit.metrics.abm import (
     abm_before_after,
     abm_summary,
-    bdr_kpis,
-    nurturing_kpis,
     target_account_panel,
 )
 from pipelinekit.metrics.activity import (
@@ -54,14 +52,20 @@ from pipelinekit.metrics.activity import (
     call_connect_sql_chain,
     connect_rate,
     email_engagement,
-    next_business_day_rate,
-    same_day_approach_rate,
-    speed_to_lead,
     talk_time,
 )
 from pipelinekit.metrics.allocation import idle_capacity, sql_allocation, sql_concentration
+from pipelinekit.metrics.approach import (
+    next_business_day_rate,
+    same_day_approach_rate,
+    speed_to_lead,
+)
 from pipelinekit.metrics.assets import lead_inflow
 from pipelinekit.metrics.attribution import campaign_attribution, opportunity_attribution
+from pipelinekit.metrics.bdr import (
+    bdr_kpis,
+    nurturing_kpis,
+)
 from pipelinekit.metrics.cadence import (
     Cadence,
     cadence_compliance,

@@ -17,12 +17,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Literal, get_args
+from typing import get_args
 
 import narwhals as nw
 
 from pipelinekit import _compat
 from pipelinekit.errors import ConfigError
+from pipelinekit.types import Freq
 
 __all__ = [
     "CALENDAR_YEARS",
@@ -45,7 +46,6 @@ __all__ = [
     "period_start",
 ]
 
-Freq = Literal["day", "week", "month", "quarter", "year"]
 
 _TRUNCATE = {"day": "1d", "month": "1mo", "quarter": "1q", "year": "1y"}
 

@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
-from typing import Any, Literal, get_args
+from typing import Any, get_args
 
 import attrs
 import narwhals as nw
 
 from pipelinekit.errors import ConfigError, PipelineKitError
+from pipelinekit.types import ZeroDivision
 
 __all__ = [
     "Rate",
@@ -41,7 +42,6 @@ __all__ = [
     "with_rate_columns",
 ]
 
-ZeroDivision = Literal["nan", "0", "raise"]
 RATE_COLUMNS = ("numerator", "denominator", "rate", "ci_low", "ci_high")
 
 

@@ -106,11 +106,11 @@ REGISTRY: dict[str, list[Recipe]] = {
         Recipe(_ALL4, _BASE),
         Recipe(_ALL4, {**_BASE, "freq": "month", "by_tier": True}, label="month by tier"),
     ],
-    "metrics.abm.bdr_kpis": [
+    "metrics.bdr.bdr_kpis": [
         Recipe(_ALL4, _BASE),
         Recipe(_ALL4, {**_BASE, "by_owner": True, "freq": "week"}, label="owner x week"),
     ],
-    "metrics.abm.nurturing_kpis": [
+    "metrics.bdr.nurturing_kpis": [
         Recipe(_ALL4, {**_BASE, "freq": "quarter", "by_tier": True}),
     ],
     "metrics.abm.target_account_panel": [Recipe(_ALL4, _BASE)],
@@ -146,14 +146,14 @@ REGISTRY: dict[str, list[Recipe]] = {
             label="per lead",
         ),
     ],
-    "metrics.activity.next_business_day_rate": [
+    "metrics.approach.next_business_day_rate": [
         Recipe(("leads", "activities"), {**_BASE, "by": "owner_id", "freq": "month"}),
     ],
-    "metrics.activity.same_day_approach_rate": [
+    "metrics.approach.same_day_approach_rate": [
         Recipe(("leads", "activities"), {**_BASE, "by": "owner_id", "freq": "week"}),
         Recipe(("leads", "activities"), {**_BASE, "origin": None}, label="all origins"),
     ],
-    "metrics.activity.speed_to_lead": [
+    "metrics.approach.speed_to_lead": [
         Recipe(("leads", "activities"), {**_BASE, "freq": "month"}),
         Recipe(
             ("leads", "activities"),

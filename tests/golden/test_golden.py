@@ -31,30 +31,40 @@ from tests.golden.capture import LARGE, LARGE_AS_OF, plain, table_digest
 
 DATA = pathlib.Path(__file__).parent / "data"
 
-#: Old registry name -> today's name of the same call.
-RENAMED: dict[str, str] = {
-    f"metrics.{key}.report_section": f"reporting.sections.{key}"
-    for key in (
-        "abm",
-        "activity",
-        "allocation",
-        "assets",
-        "cadence",
-        "campaigns",
-        "funnel",
-        "mix",
-        "pipeline",
-        "queues",
-    )
-} | {
-    f"metrics.pipeline.{name}": f"metrics.outcomes.{name}"
-    for name in (
+#: Functions that moved to another module since the golden files were written:
+#: (old module, new module) -> function names.
+_MOVED: dict[tuple[str, str], tuple[str, ...]] = {
+    ("metrics.activity", "metrics.approach"): (
+        "next_business_day_rate",
+        "same_day_approach_rate",
+        "speed_to_lead",
+    ),
+    ("metrics.pipeline", "metrics.outcomes"): (
         "average_won_amount",
         "pipeline_velocity",
         "sales_cycle",
         "win_rate",
         "win_rate_by",
-    )
+    ),
+    ("metrics.abm", "metrics.bdr"): ("bdr_kpis", "nurturing_kpis"),
+}
+_SECTIONS = (
+    "abm",
+    "activity",
+    "allocation",
+    "assets",
+    "cadence",
+    "campaigns",
+    "funnel",
+    "mix",
+    "pipeline",
+    "queues",
+)
+
+#: Old registry name -> today's name of the same call.
+RENAMED: dict[str, str] = {
+    **{f"metrics.{key}.report_section": f"reporting.sections.{key}" for key in _SECTIONS},
+    **{f"{old}.{name}": f"{new}.{name}" for (old, new), names in _MOVED.items() for name in names},
 }
 
 _CADENCE_DEFAULT = (

@@ -21,9 +21,11 @@ from pipelinekit.metrics.abm import (
     VOLUME_METRICS,
     abm_before_after,
     abm_summary,
+    target_account_panel,
+)
+from pipelinekit.metrics.bdr import (
     bdr_kpis,
     nurturing_kpis,
-    target_account_panel,
 )
 from pipelinekit.rates import ZeroDenominatorError
 from pipelinekit.reporting.sections import build_section

@@ -24,10 +24,12 @@ from pipelinekit.metrics.activity import (
     call_connect_sql_chain,
     connect_rate,
     email_engagement,
+    talk_time,
+)
+from pipelinekit.metrics.approach import (
     next_business_day_rate,
     same_day_approach_rate,
     speed_to_lead,
-    talk_time,
 )
 from pipelinekit.rates import ZeroDenominatorError
 from pipelinekit.reporting.sections import build_section

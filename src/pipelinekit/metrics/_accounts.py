@@ -6,7 +6,7 @@ accounts and their tiers, and the typed, sorted hand-back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -286,3 +286,76 @@ def tier_sizes(targets: LazyFrame, *, by_tier: bool) -> LazyFrame:
     return targets.select(nw.len().cast(INT).alias("target_accounts")).with_columns(
         nw.lit(ALL_TIERS).alias("_tier")
     )
+
+
+#: How an event's own time maps to the bucket it is counted in: (column name, builder
+#: of the bucket expression from the time expression). Events with a null bucket drop.
+Bucket = tuple[str, Callable[[nw.Expr], nw.Expr]]
+
+
+def period_bucket(freq: Freq | None) -> Bucket | None:
+    """The ``period`` bucket of ``freq`` (``None``: no bucket, one total)."""
+    if freq is None:
+        return None
+    return ("period", lambda at: period_start(at, freq).cast(TIME))
+
+
+def account_events(
+    frame: LazyFrame,
+    at: str,
+    metric: str,
+    value: nw.Expr | None = None,
+    *,
+    bucket: Bucket | None = None,
+    extra: Mapping[str, nw.Expr] | None = None,
+) -> LazyFrame:
+    """Events of one kind summed per account (and bucket and ``extra`` keys).
+
+    Columns: ``account_id``, the ``extra`` keys, the bucket column, ``metric`` and
+    ``value`` (the number of events, or the sum of ``value``). Only groups with at
+    least one event appear, so a row means "at least one" for the distinct-account
+    counts downstream. Summing first keeps the long event table small: one row per
+    account and bucket instead of one per activity.
+    """
+    keys = ["account_id", *(extra or {})]
+    columns = [
+        nw.col("account_id").cast(nw.String()),
+        *[expr.alias(name) for name, expr in (extra or {}).items()],
+        (nw.lit(1.0) if value is None else value).cast(FLOAT).alias("value"),
+    ]
+    rows = frame.select(*columns, nw.col(at).cast(TIME).alias("_at"))
+    if bucket is not None:
+        name, build = bucket
+        rows = rows.with_columns(build(nw.col("_at")).alias(name)).filter(~nw.col(name).is_null())
+        keys.append(name)
+    return (
+        rows.group_by(*keys)
+        .agg(nw.col("value").sum())
+        .with_columns(nw.lit(metric).cast(nw.String()).alias("metric"))
+        .select(*keys, "metric", nw.col("value").cast(FLOAT))
+    )
+
+
+def tag_targets(frame: LazyFrame, targets: LazyFrame) -> LazyFrame:
+    """Keep only rows on target accounts and add their ``_tier``."""
+    return frame.join(targets.select("account_id", "_tier"), on="account_id", how="inner")
+
+
+def widen(frame: LazyFrame, keys: Sequence[str], columns: Mapping[str, str]) -> LazyFrame:
+    """Long (``metric``, ``value``) rows to one column per metric, summed per ``keys``."""
+    flagged = frame.with_columns(
+        *[
+            nw.when(nw.col("metric") == metric).then(nw.col("value")).otherwise(0.0).alias(name)
+            for metric, name in columns.items()
+        ]
+    )
+    sums = [nw.col(name).sum() for name in columns.values()]
+    return flagged.group_by(*keys).agg(*sums) if keys else flagged.select(*sums)
+
+
+def tier_output(by_tier: bool) -> list[nw.Expr]:
+    return [restore_null("_tier", "target_tier")] if by_tier else []
+
+
+def sort_keys(by_tier: bool, freq: Freq | None) -> list[str]:
+    return [*(["target_tier"] if by_tier else []), *period_keys(freq)]

@@ -8,7 +8,7 @@ Parameter checks of the lead-level options, the as-of cut and time-zone conversi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 import narwhals as nw
@@ -19,9 +19,7 @@ from pipelinekit.domain import ActionStatus, Channel, Direction, Origin
 from pipelinekit.errors import ConfigError
 from pipelinekit.periods import as_of_cutoff, check_freq, period_start
 from pipelinekit.rates import ZeroDivision, raise_on_zero_denominator, with_rate_columns
-from pipelinekit.types import By, Freq
-
-AsOf = date | datetime | str
+from pipelinekit.types import AsOf, By, Freq
 
 #: Columns ``by`` may name that are derived from ``occurred_at``.
 DERIVED_ACTIVITY_COLUMNS = ("hour", "weekday")

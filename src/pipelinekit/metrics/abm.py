@@ -31,7 +31,7 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -42,27 +42,29 @@ from pipelinekit._checks import check_bool, check_positive_int
 from pipelinekit._exprs import flag
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts import Facts
-from pipelinekit.facts.journey import journey_frames
 from pipelinekit.metrics._accounts import (
     ALL_TIERS,
     FLOAT,
     INT,
-    NULL_KEY,
-    TIME,
     AccountTables,
+    Bucket,
+    account_events,
     check_options,
     check_raise,
     checkpoint,
     enter_four,
     metric_grid,
+    period_bucket,
     period_keys,
     prepare,
     restore_null,
-    sorted_frame,
+    sort_keys,
+    tag_targets,
+    tier_output,
     tier_sizes,
-    with_period,
+    widen,
 )
-from pipelinekit.periods import Freq, as_of_cutoff, parse_as_of, period_start
+from pipelinekit.periods import Freq, as_of_cutoff, parse_as_of
 from pipelinekit.rates import (
     ZeroDivision,
     rate_columns,
@@ -70,12 +72,9 @@ from pipelinekit.rates import (
 
 __all__ = [
     "COVERAGE_METRICS",
-    "NURTURING_METRICS",
     "VOLUME_METRICS",
     "abm_before_after",
     "abm_summary",
-    "bdr_kpis",
-    "nurturing_kpis",
     "target_account_panel",
 ]
 
@@ -100,58 +99,8 @@ _COVERED_BY = {  # coverage metric -> the event whose distinct accounts it count
     "touch_coverage": "touches",
     "sql_coverage": "sqls",
 }
-#: Rates of :func:`nurturing_kpis`: appointment rate, 案件化率, 成約率.
-NURTURING_METRICS = ("appointment_rate", "sql_to_valid_rate", "valid_to_won_rate")
 
 # --------------------------------------------------------------------- events
-
-
-#: How an event's own time maps to the bucket it is counted in: (column name, builder
-#: of the bucket expression from the time expression). Events with a null bucket drop.
-Bucket = tuple[str, Callable[[nw.Expr], nw.Expr]]
-
-
-def period_bucket(freq: Freq | None) -> Bucket | None:
-    """The ``period`` bucket of ``freq`` (``None``: no bucket, one total)."""
-    if freq is None:
-        return None
-    return ("period", lambda at: period_start(at, freq).cast(TIME))
-
-
-def _event(
-    frame: LazyFrame,
-    at: str,
-    metric: str,
-    value: nw.Expr | None = None,
-    *,
-    bucket: Bucket | None = None,
-    extra: Mapping[str, nw.Expr] | None = None,
-) -> LazyFrame:
-    """Events of one kind summed per account (and bucket and ``extra`` keys).
-
-    Columns: ``account_id``, the ``extra`` keys, the bucket column, ``metric`` and
-    ``value`` (the number of events, or the sum of ``value``). Only groups with at
-    least one event appear, so a row means "at least one" for the distinct-account
-    counts downstream. Summing first keeps the long event table small: one row per
-    account and bucket instead of one per activity.
-    """
-    keys = ["account_id", *(extra or {})]
-    columns = [
-        nw.col("account_id").cast(nw.String()),
-        *[expr.alias(name) for name, expr in (extra or {}).items()],
-        (nw.lit(1.0) if value is None else value).cast(FLOAT).alias("value"),
-    ]
-    rows = frame.select(*columns, nw.col(at).cast(TIME).alias("_at"))
-    if bucket is not None:
-        name, build = bucket
-        rows = rows.with_columns(build(nw.col("_at")).alias(name)).filter(~nw.col(name).is_null())
-        keys.append(name)
-    return (
-        rows.group_by(*keys)
-        .agg(nw.col("value").sum())
-        .with_columns(nw.lit(metric).cast(nw.String()).alias("metric"))
-        .select(*keys, "metric", nw.col("value").cast(FLOAT))
-    )
 
 
 def _events(tables: AccountTables, bucket: Bucket | None = None) -> LazyFrame:
@@ -163,23 +112,25 @@ def _events(tables: AccountTables, bucket: Bucket | None = None) -> LazyFrame:
     falls in the bucket of its own time.
     """
     acts, opps = tables.activities, tables.opportunities
-    key_person = nw.col("is_key_person_connect")
+    touches = acts.filter(nw.col("is_touch"))
+    connects = acts.filter(nw.col("is_connect"))
+    key_people = acts.filter(nw.col("is_key_person_connect"))
     won = opps.filter(nw.col("_won") == 1)
     return nw.concat(
         [
-            _event(tables.leads, "created_at", "leads", bucket=bucket),
-            _event(acts.filter(nw.col("is_touch")), "occurred_at", "touches", bucket=bucket),
-            _event(acts.filter(nw.col("is_connect")), "occurred_at", "connects", bucket=bucket),
-            _event(acts.filter(key_person), "occurred_at", "key_person_connects", bucket=bucket),
-            _event(opps, "created_at", "sqls", bucket=bucket),
-            _event(
+            account_events(tables.leads, "created_at", "leads", bucket=bucket),
+            account_events(touches, "occurred_at", "touches", bucket=bucket),
+            account_events(connects, "occurred_at", "connects", bucket=bucket),
+            account_events(key_people, "occurred_at", "key_person_connects", bucket=bucket),
+            account_events(opps, "created_at", "sqls", bucket=bucket),
+            account_events(
                 opps.filter(~nw.col("validated_at").is_null()),
                 "validated_at",
                 "valid_opportunities",
                 bucket=bucket,
             ),
-            _event(won, "closed_at", "won", bucket=bucket),
-            _event(
+            account_events(won, "closed_at", "won", bucket=bucket),
+            account_events(
                 won,
                 "closed_at",
                 "won_amount",
@@ -227,31 +178,6 @@ def _rollup(events: LazyFrame, keys: Sequence[str]) -> LazyFrame:
         [p.select(*columns).with_columns(nw.col("x").cast(FLOAT)) for p in parts],
         how="vertical",
     )
-
-
-def _tag_targets(frame: LazyFrame, targets: LazyFrame) -> LazyFrame:
-    """Keep only rows on target accounts and add their ``_tier``."""
-    return frame.join(targets.select("account_id", "_tier"), on="account_id", how="inner")
-
-
-def _widen(frame: LazyFrame, keys: Sequence[str], columns: Mapping[str, str]) -> LazyFrame:
-    """Long (``metric``, ``value``) rows to one column per metric, summed per ``keys``."""
-    flagged = frame.with_columns(
-        *[
-            nw.when(nw.col("metric") == metric).then(nw.col("value")).otherwise(0.0).alias(name)
-            for metric, name in columns.items()
-        ]
-    )
-    sums = [nw.col(name).sum() for name in columns.values()]
-    return flagged.group_by(*keys).agg(*sums) if keys else flagged.select(*sums)
-
-
-def _tier_output(by_tier: bool) -> list[nw.Expr]:
-    return [restore_null("_tier", "target_tier")] if by_tier else []
-
-
-def _sort_keys(by_tier: bool, freq: Freq | None) -> list[str]:
-    return [*(["target_tier"] if by_tier else []), *period_keys(freq)]
 
 
 # --------------------------------------------------------------- abm_summary
@@ -387,7 +313,7 @@ def _abm_summary(
             nw.when(~is_amount).then(nw.col("ci_high")).cast(FLOAT).alias("ci_high"),
         )
         .select(
-            *_tier_output(by_tier),
+            *tier_output(by_tier),
             *keys,
             "metric",
             "_order",
@@ -397,7 +323,7 @@ def _abm_summary(
             "ci_low",
             "ci_high",
         )
-        .sort([*_sort_keys(by_tier, freq), "_order"], nulls_last=True)
+        .sort([*sort_keys(by_tier, freq), "_order"], nulls_last=True)
         .drop("_order")
     )
     check_raise(result, zero_division, "abm_summary")
@@ -481,7 +407,7 @@ def target_account_panel(
 
 
 def _target_account_panel(targets: LazyFrame, tables: AccountTables) -> LazyFrame:
-    per_account = _widen(_tag_targets(_events(tables), targets), ["account_id"], _PANEL_COLUMNS)
+    per_account = widen(tag_targets(_events(tables), targets), ["account_id"], _PANEL_COLUMNS)
     counts = [c for c in _PANEL_COLUMNS.values() if c != "won_amount"]
     result = (
         targets.join(per_account, on="account_id", how="left")
@@ -499,299 +425,8 @@ def _target_account_panel(targets: LazyFrame, tables: AccountTables) -> LazyFram
 
 # ------------------------------------------------------------------- bdr_kpis
 
-_BDR_COLUMNS = {
-    "calls": "call_count",
-    "called_accounts": "called_account_count",
-    "key_person_connects": "key_person_connect_count",
-    "appointments": "appointment_count",
-}
-
-
-def bdr_kpis(
-    accounts: FrameT,
-    leads: Any,
-    activities: Any,
-    opportunities: Any,
-    *,
-    by_owner: bool = False,
-    freq: Freq | None = None,
-    as_of: date | datetime | str,
-    tz: str = "Asia/Tokyo",
-    facts: Facts | None = None,
-) -> FrameT:
-    """BDR KPIs on target accounts: outbound calls, key-person connects, appointments.
-
-    Parameters
-    ----------
-    accounts, leads, activities, opportunities
-        Canonical tables (any supported frame library, all the same one).
-    by_owner
-        One row per ``owner_id``: the activity's owner for calls and connects, the
-        lead's owner (the IS/BDR rep who set the appointment) for appointments;
-        opportunities without a lead have no owner.
-    freq
-        ``None`` or a period (``"day"`` ... ``"year"``): calls and connects by
-        ``occurred_at``, appointments by the opportunity's ``created_at``.
-    as_of
-        Count rows up to the end of this day.
-    tz
-        Dataset time zone.
-
-    facts
-        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
-        as the report passes); steps shared with other functions run once.
-    Returns
-    -------
-    Frame of the caller's kind with (``owner_id``), (``period``) and the Int64 columns
-    ``call_count`` (outbound calls to target accounts, with or without a lead),
-    ``called_account_count`` (distinct target accounts called),
-    ``key_person_connect_count`` (connects with ``is_key_person`` on target accounts)
-    and ``appointment_count`` (SQLs whose account is a target). Without ``by_owner``
-    and ``freq`` there is exactly one row; otherwise one row per key with any event.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> accounts = pd.DataFrame({"account_id": ["A1"], "is_target": [True]})
-    >>> leads = pd.DataFrame({"lead_id": ["L1"], "account_id": ["A1"], "owner_id": ["R1"],
-    ...                       "created_at": pd.to_datetime(["2025-04-01"])})
-    >>> acts = pd.DataFrame({"lead_id": [None, None], "account_id": ["A1", "A1"],
-    ...     "owner_id": ["R1", "R2"], "channel": ["call", "call"],
-    ...     "direction": ["outbound", "outbound"], "outcome": ["connected", "no_answer"],
-    ...     "is_key_person": [True, False],
-    ...     "occurred_at": pd.to_datetime(["2025-04-02", "2025-04-03"])})
-    >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"])})
-    >>> print(bdr_kpis(accounts, leads, acts, opps, by_owner=True, as_of="2025-04-30").to_string())
-      owner_id  call_count  called_account_count  key_person_connect_count  appointment_count
-    0       R1           1                     1                         1                  1
-    1       R2           1                     1                         0                  0
-    """
-    freq, _, cutoff = check_options(freq, "nan", as_of)
-    check_bool("by_owner", by_owner)
-    targets, tables, session = enter_four(
-        accounts,
-        leads,
-        activities,
-        opportunities,
-        function="bdr_kpis",
-        cutoff=cutoff,
-        tz=tz,
-        by_tier=False,
-        facts=facts,
-    )
-    return session.finish(_bdr_kpis(targets, tables, session, by_owner, freq))  # type: ignore[no-any-return]
-
-
-def _bdr_kpis(
-    targets: LazyFrame,
-    tables: AccountTables,
-    session: engine.Session,
-    by_owner: bool,
-    freq: Freq | None,
-) -> LazyFrame:
-    acts, opps = tables.activities, tables.opportunities
-    owner = {"_owner": nw.col("owner_id").cast(nw.String()).fill_null(NULL_KEY)}
-    lead_owner = {"_owner": nw.col("_lead_owner").cast(nw.String()).fill_null(NULL_KEY)}
-    key_person = nw.col("is_key_person_connect")
-    bucket = period_bucket(freq)
-    events = nw.concat(
-        [
-            _event(
-                acts.filter(nw.col("is_outbound_call")),
-                "occurred_at",
-                "calls",
-                bucket=bucket,
-                extra=owner,
-            ),
-            _event(
-                acts.filter(key_person),
-                "occurred_at",
-                "key_person_connects",
-                bucket=bucket,
-                extra=owner,
-            ),
-            _event(opps, "created_at", "appointments", bucket=bucket, extra=lead_owner),
-        ],
-        how="vertical",
-    )
-    keys = [*(["_owner"] if by_owner else []), *period_keys(freq)]
-    tagged = checkpoint(_tag_targets(events, targets), session)
-    called = (
-        tagged.filter(nw.col("metric") == "calls")
-        .select("account_id", *keys)
-        .unique()
-        .with_columns(
-            nw.lit("called_accounts").cast(nw.String()).alias("metric"),
-            nw.lit(1.0).cast(FLOAT).alias("value"),
-        )
-    )
-    columns = ["metric", "value", *keys]
-    combined = nw.concat([tagged.select(columns), called.select(columns)], how="vertical")
-    out_keys = [
-        *([restore_null("_owner", "owner_id")] if by_owner else []),
-        *[nw.col(k) for k in period_keys(freq)],
-    ]
-    result = _widen(combined, keys, _BDR_COLUMNS).select(
-        *out_keys, *[nw.col(c).fill_null(0.0).cast(INT) for c in _BDR_COLUMNS.values()]
-    )
-    return sorted_frame(result, [*(["owner_id"] if by_owner else []), *period_keys(freq)])
-
 
 # -------------------------------------------------------------- nurturing_kpis
-
-
-def nurturing_kpis(
-    accounts: FrameT,
-    leads: Any,
-    activities: Any,
-    opportunities: Any,
-    *,
-    freq: Freq | None = None,
-    by_tier: bool = False,
-    as_of: date | datetime | str,
-    tz: str = "Asia/Tokyo",
-    zero_division: ZeroDivision = "nan",
-    facts: Facts | None = None,
-) -> FrameT:
-    """Nurturing KPIs of target accounts: appointment rate, 案件化率, 成約率.
-
-    Parameters
-    ----------
-    accounts, leads, activities, opportunities
-        Canonical tables (any supported frame library, all the same one).
-    freq
-        ``None`` or a period (``"day"`` ... ``"year"``). Lead rates are grouped by the
-        lead's ``created_at`` period and opportunity rates by the opportunity's
-        ``created_at`` period (cohorts; their outcomes are counted up to ``as_of``).
-    by_tier
-        One block of rows per ``target_tier``.
-    as_of
-        Count rows up to the end of this day.
-    tz
-        Dataset time zone.
-    zero_division
-        Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
-
-    facts
-        Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
-        as the report passes); steps shared with other functions run once.
-    Returns
-    -------
-    Frame of the caller's kind, one row per (``target_tier``), (``period``) and
-    ``metric`` with Int64 ``numerator`` and ``denominator`` and ``rate``, ``ci_low``,
-    ``ci_high``:
-
-    - ``appointment_rate`` (アポ率): leads of target accounts with an SQL (appointments)
-      / leads approached (an outbound touch or an SQL: an SQL implies the approach);
-    - ``sql_to_valid_rate`` (案件化率): valid opportunities / SQLs of target accounts;
-    - ``valid_to_won_rate`` (成約率): won valid opportunities / valid opportunities.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> accounts = pd.DataFrame({"account_id": ["A1"], "is_target": [True]})
-    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2"], "account_id": ["A1", "A1"],
-    ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-01"])})
-    >>> acts = pd.DataFrame({"lead_id": ["L1", "L2"], "channel": ["call", "email"],
-    ...     "direction": ["outbound", "outbound"], "outcome": ["connected", "sent"],
-    ...     "occurred_at": pd.to_datetime(["2025-04-02", "2025-04-02"])})
-    >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"]),
-    ...     "validated_at": pd.to_datetime(["2025-04-08"]), "is_won": [True],
-    ...     "closed_at": pd.to_datetime(["2025-04-20"]), "amount": [1e6]})
-    >>> nurturing_kpis(accounts, leads, acts, opps, as_of="2025-04-30")[
-    ...     ["metric", "numerator", "denominator", "rate"]]
-                  metric  numerator  denominator  rate
-    0   appointment_rate          1            2   0.5
-    1  sql_to_valid_rate          1            1   1.0
-    2  valid_to_won_rate          1            1   1.0
-    """
-    freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
-    check_bool("by_tier", by_tier)
-    targets, tables, session = enter_four(
-        accounts,
-        leads,
-        activities,
-        opportunities,
-        function="nurturing_kpis",
-        cutoff=cutoff,
-        tz=tz,
-        by_tier=by_tier,
-        facts=facts,
-    )
-    result = _nurturing_kpis(targets, tables, session, freq, by_tier, zero_division)
-    return session.finish(result)  # type: ignore[no-any-return]
-
-
-def _nurturing_kpis(
-    targets: LazyFrame,
-    tables: AccountTables,
-    session: engine.Session,
-    freq: Freq | None,
-    by_tier: bool,
-    zero_division: ZeroDivision,
-) -> LazyFrame:
-    keys = period_keys(freq)
-    lead_rows = with_period(
-        journey_frames(tables.leads, tables.activities, tables.opportunities), "created_at", freq
-    )
-    lead_rows = checkpoint(lead_rows, session)
-    opp_rows = checkpoint(with_period(tables.opportunities, "created_at", freq), session)
-    sql = ~nw.col("sql_at").is_null()
-    approached = sql | ~nw.col("first_touch_at").is_null()
-    valid = ~nw.col("validated_at").is_null()
-    won_valid = valid & (nw.col("_won") == 1)
-
-    def part(frame: LazyFrame, metric: str, numerator: nw.Expr, denominator: nw.Expr) -> LazyFrame:
-        return _tag_targets(frame, targets).select(
-            "_tier",
-            *keys,
-            nw.lit(metric).cast(nw.String()).alias("metric"),
-            flag(numerator).alias("numerator"),
-            flag(denominator).alias("denominator"),
-        )
-
-    counts = (
-        nw.concat(
-            [
-                part(lead_rows, "appointment_rate", sql, approached),
-                part(opp_rows, "sql_to_valid_rate", valid, nw.lit(value=True)),
-                part(opp_rows, "valid_to_won_rate", won_valid, valid),
-            ],
-            how="vertical",
-        )
-        .group_by("_tier", *keys, "metric")
-        .agg(nw.col("numerator").sum(), nw.col("denominator").sum())
-    )
-    base = tier_sizes(targets, by_tier=by_tier)
-    if freq is not None:
-        periods = nw.concat(
-            [lead_rows.select("period"), opp_rows.select("period")], how="vertical"
-        ).unique()
-        base = base.join(periods, how="cross")
-    result = (
-        metric_grid(base, NURTURING_METRICS)
-        .join(counts, on=["_tier", *keys, "metric"], how="left")
-        .with_columns(
-            nw.col("numerator").fill_null(0).cast(INT),
-            nw.col("denominator").fill_null(0).cast(INT),
-        )
-        .with_columns(*rate_columns("numerator", "denominator", zero_division=zero_division))
-        .select(
-            *_tier_output(by_tier),
-            *keys,
-            "metric",
-            "_order",
-            "numerator",
-            "denominator",
-            "rate",
-            "ci_low",
-            "ci_high",
-        )
-        .sort([*_sort_keys(by_tier, freq), "_order"], nulls_last=True)
-        .drop("_order")
-    )
-    check_raise(result, zero_division, "nurturing_kpis")
-    return result
 
 
 # ------------------------------------------------------------ abm_before_after

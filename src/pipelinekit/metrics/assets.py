@@ -22,7 +22,7 @@ Examples
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import narwhals as nw
@@ -48,11 +48,11 @@ from pipelinekit.periods import (
     parse_as_of,
     period_start,
 )
+from pipelinekit.types import AsOf
 
 __all__ = ["DEFAULT_MULTIPLIER_BAND", "lead_inflow"]
 
 FrameT = TypeVar("FrameT")
-AsOf = date | datetime | str
 
 #: Suggested activity multiplier band for periods that fall short (DESIGN section 3).
 DEFAULT_MULTIPLIER_BAND = (1.5, 2.0)

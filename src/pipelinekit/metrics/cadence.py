@@ -30,7 +30,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -59,6 +59,7 @@ from pipelinekit.metrics._lead_frames import (
 )
 from pipelinekit.periods import Freq, parse_as_of
 from pipelinekit.rates import ZeroDivision, check_zero_division
+from pipelinekit.types import AsOf
 
 __all__ = [
     "STATUSES",
@@ -70,7 +71,6 @@ __all__ = [
 ]
 
 FrameT = TypeVar("FrameT")
-AsOf = date | datetime | str
 
 #: Cadence statuses besides the excluded action statuses, in report order.
 STATUSES = ("compliant", "short", "in_progress", "connected")

@@ -35,7 +35,7 @@ account's ``industry``, ``region`` and ``employee_band``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any, Literal, TypeVar, get_args
 
 import narwhals as nw
@@ -58,6 +58,7 @@ from pipelinekit.metrics._opportunity_frames import (
     with_stage_as_of,
 )
 from pipelinekit.periods import as_of_cutoff, parse_as_of
+from pipelinekit.types import AsOf
 
 __all__ = [
     "open_pipeline",
@@ -68,7 +69,6 @@ __all__ = [
 
 FrameT = TypeVar("FrameT")
 ProbabilityScale = Literal["0-1", "0-100"]
-AsOf = date | datetime | str
 
 
 # ------------------------------------------------------------ parameter checks

@@ -45,7 +45,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import attrs
@@ -78,6 +78,7 @@ from pipelinekit.metrics._lead_frames import (
     with_period,
 )
 from pipelinekit.periods import Freq, as_of_cutoff, elapsed_seconds
+from pipelinekit.types import AsOf
 
 __all__ = [
     "QUEUES",
@@ -92,7 +93,6 @@ __all__ = [
 ]
 
 FrameT = TypeVar("FrameT")
-AsOf = date | datetime | str
 
 #: Lead columns shown first in every queue (those present).
 CONTEXT_COLUMNS = (
@@ -249,7 +249,7 @@ def untouched_inbound(
     outbound call, email or meeting dated from its creation day to the end of
     ``as_of``: it was not approached on its creation day and has not been since
     (leads touched later left the queue when they were touched; see
-    :func:`~pipelinekit.metrics.activity.same_day_approach_rate` for the history).
+    :func:`~pipelinekit.metrics.approach.same_day_approach_rate` for the history).
     Leads created on ``as_of`` itself are included: they are the ones to call today.
     Newest first: the chance to reach an inbound lead falls fastest in its first hours.
 

@@ -10,9 +10,11 @@ from pipelinekit.metrics.abm import (
     COVERAGE_METRICS,
     VOLUME_METRICS,
     abm_summary,
+    target_account_panel,
+)
+from pipelinekit.metrics.bdr import (
     bdr_kpis,
     nurturing_kpis,
-    target_account_panel,
 )
 from pipelinekit.metrics.scoring import target_suggestions
 from pipelinekit.reporting.context import SectionContext, to_pandas

@@ -9,10 +9,12 @@ from pipelinekit.metrics.activity import (
     call_connect_sql_chain,
     connect_rate,
     email_engagement,
+    talk_time,
+)
+from pipelinekit.metrics.approach import (
     next_business_day_rate,
     same_day_approach_rate,
     speed_to_lead,
-    talk_time,
 )
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
