@@ -73,6 +73,7 @@ CALLS: dict[str, Callable[[Tables], Any]] = {
     "win_rate_by": lambda t: pk.win_rate_by(
         t["opportunities"], t["leads"], t["accounts"], by="origin", as_of=AS_OF
     ),
+    "latest_date": lambda t: pk.latest_date(Dataset(**t)),
     "report": lambda t: pk.report(Dataset(**t), as_of=AS_OF),
     "summary": lambda t: pk.summary(Dataset(**t), as_of=AS_OF),
 }

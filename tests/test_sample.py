@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelinekit import sample as sample_module
+from pipelinekit.sample import _common as sample_common
 from pipelinekit.sample import generate_sample, write_sample
 
 STR = pd.StringDtype(na_value=np.nan)  # pandas' default ``str`` dtype
@@ -186,7 +186,7 @@ def test_same_seed_same_frames_and_other_seed_differs() -> None:
 
 def test_numpy_fallback_builds_identical_frames(monkeypatch: pytest.MonkeyPatch) -> None:
     with_arrow = generate_sample(leads=200, seed=5)
-    monkeypatch.setattr(sample_module, "_USE_ARROW", False)
+    monkeypatch.setattr(sample_common, "USE_ARROW", False)
     without_arrow = generate_sample(leads=200, seed=5)
     for table in SCHEMA:
         pd.testing.assert_frame_equal(with_arrow[table], without_arrow[table])
@@ -529,7 +529,7 @@ def test_write_sample_csv_round_trip(tmp_path: Path) -> None:
 
 def test_write_sample_csv_without_pyarrow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write_sample(tmp_path / "arrow", leads=120, seed=4)
-    monkeypatch.setattr(sample_module, "_USE_ARROW", False)
+    monkeypatch.setattr(sample_common, "USE_ARROW", False)
     write_sample(tmp_path / "plain", leads=120, seed=4)
     for table in SCHEMA:
         arrow = pd.read_csv(tmp_path / "arrow" / f"{table}.csv", dtype=str, keep_default_na=False)

@@ -171,6 +171,7 @@ REGISTRY: dict[str, list[Recipe]] = {
     ],
     "reporting.sections.activity": [Recipe(dataset=True, positional_as_of=True)],
     # --- allocation
+    "metrics.allocation.capacity_overruns": [Recipe(("opportunities", "reps"), _BASE)],
     "metrics.allocation.idle_capacity": [Recipe(("opportunities", "reps"), _BASE)],
     "metrics.allocation.sql_allocation": [
         Recipe(("opportunities", "reps"), _BASE),

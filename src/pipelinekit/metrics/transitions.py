@@ -147,9 +147,9 @@ def _paths(
     """The kept entries of every path, one row each, with the next entry's stage, the
     days to it (or to C), 0/1 ``won``/``lost``/``exit``/``open`` flags and the number
     of rows ignored after the close (on the closing entry)."""
-    require_columns(history, "stage_history", ("opportunity_id", "stage", at))
+    require_columns(history, "stage_changes", ("opportunity_id", "stage", at))
     history = _compat.with_row_order(history, "__pk_row")
-    history = _compat.to_local_naive(history, [at], tz=tz, table="stage_history")
+    history = _compat.to_local_naive(history, [at], tz=tz, table="stage_changes")
     rows = history.filter(
         ~nw.col("opportunity_id").is_null() & ~nw.col("stage").is_null() & (nw.col(at) < cutoff)
     ).select(
@@ -218,7 +218,7 @@ def _paths(
 
 def _enter(
     function: str,
-    stage_history: Any,
+    stage_changes: Any,
     opportunities: Any,
     by: object,
     won_stages: object,
@@ -238,14 +238,14 @@ def _enter(
     column = _check_at(at)
     if keys and opportunities is None:
         raise ConfigError("by needs opportunities= (the by columns are opportunity columns)")
-    natives = [stage_history, *([] if opportunities is None else [opportunities])]
+    natives = [stage_changes, *([] if opportunities is None else [opportunities])]
     lazies, session = _compat.enter(natives, function=function)
     opps = lazies[1] if opportunities is not None else None
     return session, lazies[0], opps, keys, won, lost, column
 
 
 def stage_transitions(
-    stage_history: FrameT,
+    stage_changes: FrameT,
     *,
     opportunities: Any = None,
     as_of: AsOf,
@@ -261,7 +261,7 @@ def stage_transitions(
 
     Parameters
     ----------
-    stage_history
+    stage_changes
         ``stage_changes`` (``opportunity_id``, ``stage``, ``entered_at``) or any
         history with a stage and a timestamp column (see ``at``).
     opportunities
@@ -307,7 +307,7 @@ def stage_transitions(
     zero_division = check_zero_division(zero_division)
     confidence = check_confidence(confidence)
     session, history, opps, keys, won, lost, column = _enter(
-        "stage_transitions", stage_history, opportunities, by, won_stages, lost_stages, at
+        "stage_transitions", stage_changes, opportunities, by, won_stages, lost_stages, at
     )
     cutoff = as_of_cutoff(as_of)
     paths = _paths(history, opps, at=column, keys=keys, won=won, lost=lost, cutoff=cutoff, tz=tz)
@@ -517,7 +517,7 @@ def _sort_key(key: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def stage_win_probability(
-    stage_history: FrameT,
+    stage_changes: FrameT,
     *,
     opportunities: Any = None,
     as_of: AsOf,
@@ -535,7 +535,7 @@ def stage_win_probability(
 
     Parameters
     ----------
-    stage_history, opportunities, as_of, won_stages, lost_stages, at, by, tz
+    stage_changes, opportunities, as_of, won_stages, lost_stages, at, by, tz
         As in :func:`stage_transitions`.
 
     Returns
@@ -565,7 +565,7 @@ def stage_win_probability(
     3       won              1    1.0                     0.0
     """
     session, history, opps, keys, won, lost, column = _enter(
-        "stage_win_probability", stage_history, opportunities, by, won_stages, lost_stages, at
+        "stage_win_probability", stage_changes, opportunities, by, won_stages, lost_stages, at
     )
     cutoff = as_of_cutoff(as_of)
     paths = _paths(history, opps, at=column, keys=keys, won=won, lost=lost, cutoff=cutoff, tz=tz)
@@ -576,7 +576,7 @@ def stage_win_probability(
 
 def win_probability_calibration(
     opportunities: FrameT,
-    stage_history: Any,
+    stage_changes: Any,
     *,
     as_of: AsOf,
     won_stages: Sequence[str] = DEFAULT_WON_STAGES,
@@ -599,7 +599,7 @@ def win_probability_calibration(
     opportunities
         Canonical opportunities with ``opportunity_id``, ``created_at`` and
         ``probability`` (0-1).
-    stage_history, as_of, won_stages, lost_stages, at, tz
+    stage_changes, as_of, won_stages, lost_stages, at, tz
         As in :func:`stage_transitions`.
     confidence
         Level of the Wilson intervals, default 0.95.
@@ -635,7 +635,7 @@ def win_probability_calibration(
     won, lost = _check_stages(won_stages, lost_stages)
     column = _check_at(at)
     (opps, history), session = _compat.enter(
-        [opportunities, stage_history], function="win_probability_calibration"
+        [opportunities, stage_changes], function="win_probability_calibration"
     )
     require_columns(opps, "opportunities", ("opportunity_id", "created_at", "probability"))
     cutoff = as_of_cutoff(as_of)

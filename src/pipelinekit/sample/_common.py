@@ -89,4 +89,5 @@ _DATE_COLUMNS: Final = frozenset({"next_activity_on", "recycle_on", "started_on"
 
 # pyarrow (optional) builds the big string columns and writes CSV/Parquet fast;
 # without it the same frames are built with numpy and CSV is written by pandas.
-_USE_ARROW = importlib.util.find_spec("pyarrow") is not None
+#: Whether pyarrow builds the frames (patched to False in tests to check the fallback).
+USE_ARROW = importlib.util.find_spec("pyarrow") is not None

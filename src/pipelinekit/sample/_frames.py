@@ -10,8 +10,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from pipelinekit.sample import _common
 from pipelinekit.sample._activities import _Acts
-from pipelinekit.sample._common import _DAY, _TABLE_COLUMNS, _USE_ARROW, I64, Bool, Codes
+from pipelinekit.sample._common import _DAY, _TABLE_COLUMNS, I64, Bool, Codes
 from pipelinekit.sample._opportunities import _LeadState, _Opps, _stage_rows
 from pipelinekit.sample._people import _Accounts, _campaign_names, _Campaigns, _Leads, _Reps
 from pipelinekit.sample._vocab import (
@@ -49,7 +50,7 @@ def _fixed_width_col(buf: npt.NDArray[np.uint8], valid: Bool | None) -> pd.Serie
     """``str`` column whose row i is the ASCII text ``buf[i]`` (missing where not valid)."""
     m, width = buf.shape
     buf = np.ascontiguousarray(buf)
-    if _USE_ARROW:
+    if _common.USE_ARROW:
         import pyarrow as pa
 
         offsets = np.arange(0, (m + 1) * width, width, dtype=np.int64)
@@ -107,7 +108,7 @@ def _id_width(n: int, minimum: int) -> int:
 
 def _label_col(labels: Sequence[str], codes: Codes) -> pd.Series:
     """``str`` column of ``labels[code]``; a negative code = missing."""
-    if _USE_ARROW:
+    if _common.USE_ARROW:
         import pyarrow as pa
 
         dictionary = pa.array(list(labels), type=pa.large_string())

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from pipelinekit.sample._common import _DATE_COLUMNS, _DAY, _HOUR, _MINUTE, _USE_ARROW
+from pipelinekit.sample import _common
+from pipelinekit.sample._common import _DATE_COLUMNS, _DAY, _HOUR, _MINUTE
 from pipelinekit.sample._frames import _fixed_width_col, _put_digits
 
 # ------------------------------------------------------------------------ writing
@@ -56,7 +57,7 @@ def _csv_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 def _write_csv(df: pd.DataFrame, path: str) -> None:
     text = _csv_frame(df)
-    if not _USE_ARROW:
+    if not _common.USE_ARROW:
         for name in text.columns:
             if text[name].dtype.kind == "b" or isinstance(text[name].dtype, pd.BooleanDtype):
                 text[name] = text[name].map({True: "true", False: "false"}).astype("str")
@@ -78,7 +79,7 @@ def _write_csv(df: pd.DataFrame, path: str) -> None:
 
 
 def _write_parquet(df: pd.DataFrame, path: str) -> None:
-    if not _USE_ARROW:
+    if not _common.USE_ARROW:
         msg = "format='parquet' needs pyarrow: pip install 'pipelinekit[engines]'"
         raise ImportError(msg)
     import pyarrow as pa

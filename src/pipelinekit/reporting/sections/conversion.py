@@ -200,6 +200,8 @@ def _attribution_tables(ctx: SectionContext) -> tuple[dict[str, pd.DataFrame], d
             index="campaign_id", columns="model", values=measure, aggfunc="sum", sort=False
         ).reset_index()
         wide.columns.name = None
+        # no opportunity to credit: the pivot has no model columns, the table no rows
+        wide = wide.reindex(columns=["campaign_id", *MODELS])
         wide = wide.merge(names, on="campaign_id", how="left")
         wide["order"] = wide["campaign_id"] == UNATTRIBUTED
         wide = wide.sort_values(
