@@ -15,6 +15,7 @@ parameter and what it accepts.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, get_args
@@ -171,6 +172,40 @@ def check_by(name: str, by: object, *, reserved: Sequence[str] = ()) -> tuple[st
             f"{name}: {_allowed(clash)} is an output column name; rename the column first"
         )
     return names
+
+
+def check_single_by(
+    by: object,
+    *,
+    column: str,
+    function: str,
+    old_flag: str,
+    old_value: object = None,
+) -> bool:
+    """Whether to group by ``column``: ``by=column`` (or ``[column]``) or ``by=None``.
+
+    Functions that can split by one column only take ``by`` like every other
+    function; their former boolean switch (``old_flag=True``) still works for one
+    release with a :class:`DeprecationWarning`.
+
+    >>> check_single_by("target_tier", column="target_tier", function="f", old_flag="by_tier")
+    True
+    >>> check_single_by(None, column="target_tier", function="f", old_flag="by_tier")
+    False
+    """
+    if old_value is not None:
+        warnings.warn(
+            f"{function}: {old_flag}= is deprecated; use by={column!r}",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if check_bool(old_flag, old_value) and by is None:
+            by = column
+    if by is None or by == () or by == []:
+        return False
+    if check_by("by", by) != (column,):
+        raise ConfigError(f"by: {function} groups by {column!r} or nothing (None); got {by!r}")
+    return True
 
 
 def check_window(name: str, window: object) -> timedelta | None:

@@ -15,6 +15,7 @@ datetime.datetime(2025, 4, 1, 0, 0)
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import get_args
@@ -59,17 +60,42 @@ def check_freq(freq: str) -> Freq:
 
 
 def parse_as_of(as_of: date | datetime | str) -> date:
-    """The calendar day of an ``as_of`` argument (a date, datetime or ISO string)."""
+    """The calendar day of an ``as_of`` argument (a date, datetime or string).
+
+    Strings take the spellings the data accepts: ISO-8601 (``2025-03-31``,
+    ``2025-03-31T18:00:00+09:00``) or slashes (``2025/03/31``, ``2025/03/31 18:00``).
+    A time of day is dropped: the whole day counts.
+
+    >>> parse_as_of("2025/3/31"), parse_as_of("2025-03-31 23:59")
+    (datetime.date(2025, 3, 31), datetime.date(2025, 3, 31))
+    """
     if isinstance(as_of, datetime):
         return as_of.date()
     if isinstance(as_of, date):
         return as_of
     if isinstance(as_of, str):
-        try:
-            return datetime.fromisoformat(as_of.strip()).date()
-        except ValueError:
-            raise ConfigError(f"as_of must be a date like '2025-03-31'; got {as_of!r}") from None
+        day = _parse_day(as_of.strip())
+        if day is None:
+            raise ConfigError(
+                f"as_of must be a date like '2025-03-31' or '2025/03/31'; got {as_of!r}"
+            )
+        return day
     raise ConfigError(f"as_of must be a date, datetime or ISO string; got {type(as_of).__name__}")
+
+
+_SLASHED = re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?")
+
+
+def _parse_day(text: str) -> date | None:
+    """The day of an ISO-8601 or ``YYYY/MM/DD[ HH:MM[:SS]]`` string, else None."""
+    slashed = _SLASHED.fullmatch(text)
+    try:
+        if slashed:
+            year, month, day = (int(part) for part in slashed.groups()[:3])
+            return date(year, month, day)
+        return datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
 
 
 def as_of_cutoff(as_of: date | datetime | str) -> datetime:

@@ -94,7 +94,18 @@ def wilson_interval(
 
 @attrs.frozen(kw_only=True)
 class Rate:
-    """A proportion with its evidence and a confidence interval."""
+    """A proportion with its evidence and a confidence interval.
+
+    A ``Rate`` is usable as a number: ``float(rate)`` is its ``value``, and
+    arithmetic and comparisons with numbers (or other rates) act on ``value``; the
+    result is a plain ``float`` (an undefined rate is NaN and stays NaN).
+
+    >>> r = rate(3, 4)
+    >>> float(r), r * 100, r - rate(1, 4), r > 0.5
+    (0.75, 75.0, 0.5, True)
+    >>> f"{r}"
+    '75.0%'
+    """
 
     numerator: float
     denominator: float
@@ -112,10 +123,59 @@ class Rate:
             "value": value,
         }
 
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __add__(self, other: object) -> float:
+        return float(self) + _as_number(other)
+
+    def __radd__(self, other: object) -> float:
+        return _as_number(other) + float(self)
+
+    def __sub__(self, other: object) -> float:
+        return float(self) - _as_number(other)
+
+    def __rsub__(self, other: object) -> float:
+        return _as_number(other) - float(self)
+
+    def __mul__(self, other: object) -> float:
+        return float(self) * _as_number(other)
+
+    def __rmul__(self, other: object) -> float:
+        return _as_number(other) * float(self)
+
+    def __truediv__(self, other: object) -> float:
+        return float(self) / _as_number(other)
+
+    def __rtruediv__(self, other: object) -> float:
+        return _as_number(other) / float(self)
+
+    def __neg__(self) -> float:
+        return -float(self)
+
+    def __lt__(self, other: object) -> bool:
+        return float(self) < _as_number(other)
+
+    def __le__(self, other: object) -> bool:
+        return float(self) <= _as_number(other)
+
+    def __gt__(self, other: object) -> bool:
+        return float(self) > _as_number(other)
+
+    def __ge__(self, other: object) -> bool:
+        return float(self) >= _as_number(other)
+
     def __format__(self, spec: str) -> str:
         if math.isnan(self.value):
             return "n/a"
         return format(self.value, spec or ".1%")
+
+
+def _as_number(other: object) -> float:
+    """``other`` as a float for :class:`Rate` arithmetic (a Rate, int or float)."""
+    if isinstance(other, (Rate, int, float)):
+        return float(other)
+    raise TypeError(f"a Rate combines with numbers or rates, not {type(other).__name__}")
 
 
 def _plain_number(x: float) -> float | int:

@@ -104,14 +104,14 @@ REGISTRY: dict[str, list[Recipe]] = {
     ],
     "metrics.abm.abm_summary": [
         Recipe(_ALL4, _BASE),
-        Recipe(_ALL4, {**_BASE, "freq": "month", "by_tier": True}, label="month by tier"),
+        Recipe(_ALL4, {**_BASE, "freq": "month", "by": "target_tier"}, label="month by tier"),
     ],
     "metrics.bdr.bdr_kpis": [
         Recipe(_ALL4, _BASE),
-        Recipe(_ALL4, {**_BASE, "by_owner": True, "freq": "week"}, label="owner x week"),
+        Recipe(_ALL4, {**_BASE, "by": "owner_id", "freq": "week"}, label="owner x week"),
     ],
     "metrics.bdr.nurturing_kpis": [
-        Recipe(_ALL4, {**_BASE, "freq": "quarter", "by_tier": True}),
+        Recipe(_ALL4, {**_BASE, "freq": "quarter", "by": "target_tier"}),
     ],
     "metrics.abm.target_account_panel": [Recipe(_ALL4, _BASE)],
     "reporting.sections.abm": [Recipe(dataset=True, positional_as_of=True)],

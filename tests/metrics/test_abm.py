@@ -223,7 +223,7 @@ def test_abm_summary_by_hand() -> None:
 
 
 def test_abm_summary_by_tier_by_hand() -> None:
-    out = abm_summary(*four(tiny()), by_tier=True, as_of=AS_OF)
+    out = abm_summary(*four(tiny()), by="target_tier", as_of=AS_OF)
     assert list(out.columns)[:2] == ["target_tier", "metric"]
     assert out["target_tier"].iloc[:11].tolist() == ["1"] * 11
     assert out["target_tier"].iloc[11:22].tolist() == ["2"] * 11
@@ -340,7 +340,7 @@ def test_bdr_kpis_by_hand() -> None:
             "appointment_count": 2,
         }
     ]
-    owners = bdr_kpis(*data, by_owner=True, as_of=AS_OF)
+    owners = bdr_kpis(*data, by="owner_id", as_of=AS_OF)
     assert owners["owner_id"].tolist()[:2] == ["R1", "R3"]
     assert pd.isna(owners["owner_id"][2])
     assert owners.drop(columns="owner_id").values.tolist() == [
@@ -364,7 +364,7 @@ def test_nurturing_kpis_by_hand() -> None:
         ["sql_to_valid_rate", 2, 2],  # target SQLs O1 O2 are both valid (案件化率)
         ["valid_to_won_rate", 1, 2],  # O1 won; O2 closes after as_of (成約率)
     ]
-    tiers = nurturing_kpis(*data, by_tier=True, as_of=AS_OF)
+    tiers = nurturing_kpis(*data, by="target_tier", as_of=AS_OF)
     assert tiers[["numerator", "denominator"]].values.tolist() == [
         [2, 3],
         [1, 1],
@@ -456,7 +456,8 @@ def test_abm_before_after_validates(kwargs: dict[str, Any], message: str) -> Non
     ("kwargs", "message"),
     [
         ({"freq": "fortnight"}, "freq"),
-        ({"by_tier": "yes"}, "by_tier"),
+        ({"by": "industry"}, "by"),
+        ({"by": ["target_tier", "industry"]}, "by"),
         ({"zero_division": "inf"}, "zero_division"),
         ({"as_of": "someday"}, "as_of"),
     ],
@@ -465,6 +466,21 @@ def test_abm_summary_validates_parameters(kwargs: dict[str, Any], message: str) 
     options: dict[str, Any] = {"as_of": AS_OF, **kwargs}
     with pytest.raises(ConfigError, match=message):
         abm_summary(*four(tiny()), **options)
+
+
+def test_deprecated_flags_still_group_and_warn() -> None:
+    data = four(tiny())
+    for function, flag, column in (
+        (abm_summary, "by_tier", "target_tier"),
+        (nurturing_kpis, "by_tier", "target_tier"),
+        (bdr_kpis, "by_owner", "owner_id"),
+    ):
+        with pytest.warns(DeprecationWarning, match=f"{flag}= is deprecated"):
+            old = function(*data, as_of=AS_OF, **{flag: True})
+        new = function(*data, as_of=AS_OF, by=column)
+        pd.testing.assert_frame_equal(old, new)
+        assert column in new.columns
+        assert column not in function(*data, as_of=AS_OF).columns
 
 
 def test_missing_required_columns_raise_schema_error() -> None:
@@ -516,9 +532,9 @@ def normalise(frame: Any) -> list[dict[str, Any]]:
 
 
 CALLS = {
-    "abm_summary": lambda d: abm_summary(*four(d), freq="month", by_tier=True, as_of=AS_OF),
+    "abm_summary": lambda d: abm_summary(*four(d), freq="month", by="target_tier", as_of=AS_OF),
     "target_account_panel": lambda d: target_account_panel(*four(d), as_of=AS_OF),
-    "bdr_kpis": lambda d: bdr_kpis(*four(d), by_owner=True, freq="week", as_of=AS_OF),
+    "bdr_kpis": lambda d: bdr_kpis(*four(d), by="owner_id", freq="week", as_of=AS_OF),
     "nurturing_kpis": lambda d: nurturing_kpis(*four(d), freq="month", as_of=AS_OF),
     "abm_before_after": lambda d: abm_before_after(
         d["leads"],
@@ -804,7 +820,7 @@ def test_summary_matches_reference_and_shares_are_bounded(data: dict[str, pd.Dat
 @given(datasets(), st.sampled_from(["week", "month"]))
 def test_periods_and_tiers_add_up(data: dict[str, pd.DataFrame], freq: str) -> None:
     total = pairs(abm_summary(*four(data), as_of=PROPERTY_AS_OF))
-    tiers = abm_summary(*four(data), by_tier=True, as_of=PROPERTY_AS_OF)
+    tiers = abm_summary(*four(data), by="target_tier", as_of=PROPERTY_AS_OF)
     periods = abm_summary(*four(data), freq=freq, as_of=PROPERTY_AS_OF)  # type: ignore[arg-type]
     additive = (
         "leads",

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._checks import check_bool, check_positive_int
+from pipelinekit._checks import check_positive_int, check_single_by
 from pipelinekit._exprs import flag
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts import Facts
@@ -190,11 +190,12 @@ def abm_summary(
     opportunities: Any,
     *,
     freq: Freq | None = None,
-    by_tier: bool = False,
+    by: str | Sequence[str] | None = None,
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
     facts: Facts | None = None,
+    by_tier: bool | None = None,
 ) -> FrameT:
     """Target accounts' volumes, their share of the total, and coverage (ABM panel).
 
@@ -207,8 +208,9 @@ def abm_summary(
         ``None`` (default: everything up to ``as_of``) or ``"day"``, ``"week"``,
         ``"month"``, ``"quarter"``, ``"year"``; each event falls in the period of its
         own time (see the module notes).
-    by_tier
-        One block of rows per ``target_tier`` (missing tier = its own block).
+    by
+        ``"target_tier"``: one block of rows per tier (missing tier = its own
+        block); ``None`` (default): one block.
     as_of
         Count rows up to the end of this day.
     tz
@@ -219,6 +221,8 @@ def abm_summary(
     facts
         Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
         as the report passes); steps shared with other functions run once.
+    by_tier
+        Deprecated: use ``by="target_tier"``.
     Returns
     -------
     Frame of the caller's kind, one row per (``target_tier``), (``period``) and
@@ -257,7 +261,9 @@ def abm_summary(
     [[1.0, 2.0]]
     """
     freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
-    check_bool("by_tier", by_tier)
+    by_tier = check_single_by(
+        by, column="target_tier", function="abm_summary", old_flag="by_tier", old_value=by_tier
+    )
     targets, tables, session = enter_four(
         accounts,
         leads,

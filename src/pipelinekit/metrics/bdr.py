@@ -4,13 +4,14 @@ target accounts (DESIGN section 3, ABM)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._checks import check_bool
+from pipelinekit._checks import check_single_by
 from pipelinekit._exprs import flag
 from pipelinekit.facts import Facts
 from pipelinekit.facts.journey import journey_frames
@@ -65,11 +66,12 @@ def bdr_kpis(
     activities: Any,
     opportunities: Any,
     *,
-    by_owner: bool = False,
+    by: str | Sequence[str] | None = None,
     freq: Freq | None = None,
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     facts: Facts | None = None,
+    by_owner: bool | None = None,
 ) -> FrameT:
     """BDR KPIs on target accounts: outbound calls, key-person connects, appointments.
 
@@ -77,10 +79,10 @@ def bdr_kpis(
     ----------
     accounts, leads, activities, opportunities
         Canonical tables (any supported frame library, all the same one).
-    by_owner
-        One row per ``owner_id``: the activity's owner for calls and connects, the
-        lead's owner (the IS/BDR rep who set the appointment) for appointments;
-        opportunities without a lead have no owner.
+    by
+        ``"owner_id"``: one row per owner (the activity's owner for calls and
+        connects, the lead's owner, the IS/BDR rep who set it, for appointments;
+        opportunities without a lead have no owner); ``None`` (default): one row.
     freq
         ``None`` or a period (``"day"`` ... ``"year"``): calls and connects by
         ``occurred_at``, appointments by the opportunity's ``created_at``.
@@ -92,6 +94,8 @@ def bdr_kpis(
     facts
         Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
         as the report passes); steps shared with other functions run once.
+    by_owner
+        Deprecated: use ``by="owner_id"``.
     Returns
     -------
     Frame of the caller's kind with (``owner_id``), (``period``) and the Int64 columns
@@ -113,13 +117,15 @@ def bdr_kpis(
     ...     "is_key_person": [True, False],
     ...     "occurred_at": pd.to_datetime(["2025-04-02", "2025-04-03"])})
     >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"])})
-    >>> print(bdr_kpis(accounts, leads, acts, opps, by_owner=True, as_of="2025-04-30").to_string())
+    >>> print(bdr_kpis(accounts, leads, acts, opps, by="owner_id", as_of="2025-04-30").to_string())
       owner_id  call_count  called_account_count  key_person_connect_count  appointment_count
     0       R1           1                     1                         1                  1
     1       R2           1                     1                         0                  0
     """
     freq, _, cutoff = check_options(freq, "nan", as_of)
-    check_bool("by_owner", by_owner)
+    by_owner = check_single_by(
+        by, column="owner_id", function="bdr_kpis", old_flag="by_owner", old_value=by_owner
+    )
     targets, tables, session = enter_four(
         accounts,
         leads,
@@ -196,11 +202,12 @@ def nurturing_kpis(
     opportunities: Any,
     *,
     freq: Freq | None = None,
-    by_tier: bool = False,
+    by: str | Sequence[str] | None = None,
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
     facts: Facts | None = None,
+    by_tier: bool | None = None,
 ) -> FrameT:
     """Nurturing KPIs of target accounts: appointment rate, 案件化率, 成約率.
 
@@ -212,8 +219,8 @@ def nurturing_kpis(
         ``None`` or a period (``"day"`` ... ``"year"``). Lead rates are grouped by the
         lead's ``created_at`` period and opportunity rates by the opportunity's
         ``created_at`` period (cohorts; their outcomes are counted up to ``as_of``).
-    by_tier
-        One block of rows per ``target_tier``.
+    by
+        ``"target_tier"``: one block of rows per tier; ``None`` (default): one block.
     as_of
         Count rows up to the end of this day.
     tz
@@ -224,6 +231,8 @@ def nurturing_kpis(
     facts
         Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
         as the report passes); steps shared with other functions run once.
+    by_tier
+        Deprecated: use ``by="target_tier"``.
     Returns
     -------
     Frame of the caller's kind, one row per (``target_tier``), (``period``) and
@@ -255,7 +264,9 @@ def nurturing_kpis(
     2  valid_to_won_rate          1            1   1.0
     """
     freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
-    check_bool("by_tier", by_tier)
+    by_tier = check_single_by(
+        by, column="target_tier", function="nurturing_kpis", old_flag="by_tier", old_value=by_tier
+    )
     targets, tables, session = enter_four(
         accounts,
         leads,

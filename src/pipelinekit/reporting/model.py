@@ -157,6 +157,38 @@ class Report:
             )
         return doc
 
+    def summary_frame(self, *, lang: Lang = "en") -> pd.DataFrame:
+        """The summary as a tidy table: one row per KPI, in report order.
+
+        Columns: ``key``, ``label`` (in ``lang``), ``value``, ``numerator``,
+        ``denominator``, ``ci_low``, ``ci_high``. Rates fill every column (an
+        undefined rate has a NaN value and its counts); counts and amounts fill
+        ``value`` only.
+
+        >>> import pipelinekit as pk
+        >>> frame = pk.report(pk.sample_dataset(), sections="summary").summary_frame()
+        >>> list(frame.columns)
+        ['key', 'label', 'value', 'numerator', 'denominator', 'ci_low', 'ci_high']
+        >>> row = frame.set_index("key").loc["win_rate"]
+        >>> bool(row["value"] == row["numerator"] / row["denominator"])
+        True
+        """
+        from pipelinekit.glossary import check_lang, label
+
+        lang = check_lang(lang)
+        nan = float("nan")
+        rows = []
+        for key, item in self.summary.items():
+            if isinstance(item, Rate):
+                numbers = (item.value, item.numerator, item.denominator, item.ci_low, item.ci_high)
+            else:
+                numbers = (float(item), nan, nan, nan, nan)
+            rows.append((key, label(key, lang), *numbers))
+        columns = ["key", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
+        return pd.DataFrame(rows, columns=columns).astype(
+            dict.fromkeys(columns[2:], "float64")
+        )
+
     def to_json(self, *, indent: int | None = 2, lang: Lang | None = None) -> str:
         """The report as JSON text (deterministic: same data -> same bytes).
 
