@@ -171,15 +171,15 @@ REGISTRY: dict[str, list[Recipe]] = {
     ],
     "reporting.sections.activity": [Recipe(dataset=True, positional_as_of=True)],
     # --- allocation
-    "metrics.allocation.capacity_overruns": [Recipe(("opportunities", "reps"), _BASE)],
-    "metrics.allocation.idle_capacity": [Recipe(("opportunities", "reps"), _BASE)],
+    "metrics.allocation.capacity_overruns": [Recipe(("reps", "opportunities"), _BASE)],
+    "metrics.allocation.idle_capacity": [Recipe(("reps", "opportunities"), _BASE)],
     "metrics.allocation.sql_allocation": [
-        Recipe(("opportunities", "reps"), _BASE),
-        Recipe(("opportunities", "reps"), {**_BASE, "freq": "week"}, label="week"),
+        Recipe(("reps", "opportunities"), _BASE),
+        Recipe(("reps", "opportunities"), {**_BASE, "freq": "week"}, label="week"),
     ],
     "metrics.allocation.sql_concentration": [
-        Recipe(("opportunities", "reps"), _BASE),
-        Recipe(("opportunities", "reps"), {**_BASE, "freq": "quarter"}, label="quarter"),
+        Recipe(("reps", "opportunities"), _BASE),
+        Recipe(("reps", "opportunities"), {**_BASE, "freq": "quarter"}, label="quarter"),
     ],
     "reporting.sections.allocation": [Recipe(dataset=True, positional_as_of=True)],
     # --- assets
@@ -240,11 +240,11 @@ REGISTRY: dict[str, list[Recipe]] = {
     ],
     "reporting.sections.funnel": [Recipe(dataset=True, positional_as_of=True)],
     # --- mix
-    "metrics.mix.origin_comparison": [Recipe(("opportunities", "leads"), _BASE)],
+    "metrics.mix.origin_comparison": [Recipe(("leads", "opportunities"), _BASE)],
     "metrics.mix.sql_mix": [
-        Recipe(("opportunities", "leads"), _BASE),
+        Recipe(("leads", "opportunities"), _BASE),
         Recipe(
-            ("opportunities", "leads"),
+            ("leads", "opportunities"),
             {**_BASE, "accounts": T("accounts"), "by": ("employee_band", "product")},
             label="bands",
         ),
@@ -263,14 +263,25 @@ REGISTRY: dict[str, list[Recipe]] = {
     ],
     "metrics.outcomes.sales_cycle": [Recipe(("opportunities",), {**_BASE, "by": "product"})],
     "metrics.pipeline.stale_opportunities": [
-        Recipe(("opportunities", "activities"), {**_BASE, "stage_changes": T("stage_changes")}),
+        Recipe(("activities", "opportunities"), {**_BASE, "stage_changes": T("stage_changes")}),
     ],
     "metrics.pipeline.time_in_stage": [Recipe(("stage_changes",), _BASE)],
     "metrics.pipeline.weighted_pipeline": [Recipe(("opportunities",), _BASE)],
     "metrics.outcomes.win_rate": [
         Recipe(("opportunities",), {**_BASE, "by": "product"}),
         Recipe(("opportunities",), {**_BASE, "weight": "amount"}, label="amount"),
+        Recipe(
+            ("opportunities",),
+            {
+                **_BASE,
+                "leads": T("leads"),
+                "accounts": T("accounts"),
+                "by": ("source", "employee_band"),
+            },
+            label="lead and account attributes",
+        ),
     ],
+    # deprecated alias of win_rate(leads=, accounts=, by=)
     "metrics.outcomes.win_rate_by": [
         Recipe(
             ("opportunities",),

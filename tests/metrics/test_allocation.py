@@ -122,7 +122,7 @@ def row(frame: pd.DataFrame, rep: str, period: str) -> dict[str, Any]:
 
 
 def test_allocation_grid_by_hand() -> None:
-    out = sql_allocation(OPPS, REPS, as_of=AS_OF)
+    out = sql_allocation(REPS, OPPS, as_of=AS_OF)
     # 5 reps (F1-F4 + owner X) x 4 months (Apr..Jul): every pair present, sorted
     assert len(out) == 20
     assert out["period"].drop_duplicates().tolist() == [
@@ -181,13 +181,13 @@ def test_allocation_grid_by_hand() -> None:
 
 
 def test_allocation_per_rep_sqls_sum_to_assigned_total() -> None:
-    out = sql_allocation(OPPS, REPS, as_of=AS_OF)
+    out = sql_allocation(REPS, OPPS, as_of=AS_OF)
     # 11 SQLs by as_of, one without owner
     assert out["sql_count"].sum() == 10
 
 
 def test_allocation_without_as_of_ends_at_last_sql_and_is_full() -> None:
-    out = sql_allocation(OPPS, REPS)
+    out = sql_allocation(REPS, OPPS)
     assert out["period"].max() == T("2025-07-01")
     jul = row(out, "F1", "2025-07-01")
     assert not jul["partial"]
@@ -196,7 +196,7 @@ def test_allocation_without_as_of_ends_at_last_sql_and_is_full() -> None:
 
 def test_weekly_capacity_is_prorated_by_days_of_each_month() -> None:
     opps = opps_frame([("O1", "F2", "2025-03-31 10:00"), ("O2", "F2", "2025-04-07 10:00")])
-    out = sql_allocation(opps, REPS, freq="week")
+    out = sql_allocation(REPS, opps, freq="week")
     # week of Mon 2025-03-31: 1 day of March (1/31) + 6 days of April (6/30)
     first = row(out, "F2", "2025-03-31")
     assert first["capacity"] == pytest.approx(2 * (1 / 31 + 6 / 30))
@@ -207,7 +207,7 @@ def test_weekly_capacity_is_prorated_by_days_of_each_month() -> None:
 
 
 def test_quarter_capacity_is_three_months_and_partial_quarter_prorated() -> None:
-    out = sql_allocation(OPPS, REPS, freq="quarter", as_of=AS_OF)
+    out = sql_allocation(REPS, OPPS, freq="quarter", as_of=AS_OF)
     q2 = row(out, "F2", "2025-04-01")
     assert (q2["sql_count"], q2["capacity"], q2["status"]) == (5, 6.0, "ok")  # 5/6 = 0.83
     q3 = row(out, "F1", "2025-07-01")
@@ -216,14 +216,14 @@ def test_quarter_capacity_is_three_months_and_partial_quarter_prorated() -> None
 
 
 def test_capacity_bands_and_warn_at_are_configurable() -> None:
-    out = sql_allocation(OPPS, REPS, as_of=AS_OF, capacity_bands={"1-30": 1}, warn_at=0.5)
+    out = sql_allocation(REPS, OPPS, as_of=AS_OF, capacity_bands={"1-30": 1}, warn_at=0.5)
     assert row(out, "F1", "2025-04-01")["status"] == "warning"  # 1 SQL / 1 -> load 1
     assert row(out, "F4", "2025-04-01")["status"] == "unknown"  # band 1000+ no longer known
     assert row(out, "F2", "2025-05-01")["status"] == "warning"
 
 
 def test_no_sqls_gives_empty_frame_with_columns() -> None:
-    out = sql_allocation(OPPS.iloc[:0], REPS, as_of=AS_OF)
+    out = sql_allocation(REPS, OPPS.iloc[:0], as_of=AS_OF)
     assert len(out) == 0
     assert "status" in out.columns
 
@@ -241,21 +241,21 @@ def test_no_sqls_gives_empty_frame_with_columns() -> None:
 )
 def test_allocation_bad_parameters_name_the_parameter(kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
-        sql_allocation(OPPS, REPS, **kwargs)
+        sql_allocation(REPS, OPPS, **kwargs)
 
 
 def test_missing_columns_raise_schema_error() -> None:
     with pytest.raises(SchemaError, match="monthly_sql_capacity"):
-        sql_allocation(OPPS, REPS.drop(columns=["monthly_sql_capacity"]))
+        sql_allocation(REPS.drop(columns=["monthly_sql_capacity"]), OPPS)
     with pytest.raises(SchemaError, match="owner_id"):
-        idle_capacity(OPPS.drop(columns=["owner_id"]), REPS)
+        idle_capacity(REPS, OPPS.drop(columns=["owner_id"]))
 
 
 # ------------------------------------------------------------- sql_concentration
 
 
 def test_concentration_by_hand() -> None:
-    out = sql_concentration(OPPS, REPS, as_of=AS_OF).set_index("period")
+    out = sql_concentration(REPS, OPPS, as_of=AS_OF).set_index("period")
     # April: counts F1 1, F2 3, F3 2, F4 0, X 1 -> 7 SQLs over n = 5 reps
     apr = out.loc[T("2025-04-01")]
     assert (apr["rep_count"], apr["sql_count"]) == (5, 7)
@@ -278,7 +278,7 @@ def test_concentration_by_hand() -> None:
 def test_even_allocation_has_hhi_1_over_n_and_gini_0() -> None:
     reps = reps_frame([("A", "field", None, None), ("B", "field", None, None)])
     opps = opps_frame([("1", "A", "2025-04-01"), ("2", "B", "2025-04-02")])
-    out = sql_concentration(opps, reps)
+    out = sql_concentration(reps, opps)
     assert out["hhi"].tolist() == [0.5]
     assert out["gini"].tolist() == [0.0]
 
@@ -312,7 +312,7 @@ PILE_OPPS = opps_frame(
 
 
 def test_win_rate_pile_up_by_hand() -> None:
-    out = sql_concentration(PILE_OPPS, PILE_REPS, min_closed=2).set_index("period")
+    out = sql_concentration(PILE_REPS, PILE_OPPS, min_closed=2).set_index("period")
     assert out.index.tolist() == [T("2025-03-01"), T("2025-04-01"), T("2025-05-01")]
     # March: nothing closed before March 1 -> nobody rated, no flag
     mar = out.loc[T("2025-03-01")]
@@ -330,10 +330,10 @@ def test_win_rate_pile_up_by_hand() -> None:
     # April has no SQL: ratio undefined
     assert missing(out.loc[T("2025-04-01"), "pile_up_ratio"])
     # a higher threshold clears the flag; a higher min_closed leaves nobody rated
-    assert not sql_concentration(PILE_OPPS, PILE_REPS, min_closed=2, pile_up_threshold=3.5)[
+    assert not sql_concentration(PILE_REPS, PILE_OPPS, min_closed=2, pile_up_threshold=3.5)[
         "win_rate_pile_up"
     ].any()
-    strict = sql_concentration(PILE_OPPS, PILE_REPS, min_closed=3)
+    strict = sql_concentration(PILE_REPS, PILE_OPPS, min_closed=3)
     assert strict["rated_rep_count"].tolist() == [0, 0, 0]
 
 
@@ -349,7 +349,7 @@ def test_win_rate_ties_break_on_closed_count_then_rep_id() -> None:
         closed={"H1": ("2025-03-10", True), "H2": ("2025-03-10", True), "H3": ("2025-03-11", True)},
     )
     reps = PILE_REPS.iloc[:2]
-    out = sql_concentration(opps, reps, min_closed=1).set_index("period")
+    out = sql_concentration(reps, opps, min_closed=1).set_index("period")
     apr = out.loc[T("2025-04-01")]
     # 2 rated, top ceil(2/4) = 1 = R2 holding 1 of 1 SQL: ratio 1 / 0.5 = 2
     assert apr["pile_up_ratio"] == pytest.approx(2.0)
@@ -361,14 +361,14 @@ def test_win_rate_ties_break_on_closed_count_then_rep_id() -> None:
 )
 def test_concentration_bad_parameters(kwargs: dict[str, Any], name: str) -> None:
     with pytest.raises(ConfigError, match=name):
-        sql_concentration(OPPS, REPS, **kwargs)
+        sql_concentration(REPS, OPPS, **kwargs)
 
 
 # ------------------------------------------------------------------ idle_capacity
 
 
 def test_idle_capacity_by_hand() -> None:
-    out = idle_capacity(OPPS, REPS, as_of=AS_OF)
+    out = idle_capacity(REPS, OPPS, as_of=AS_OF)
     apr = out[out["period"] == T("2025-04-01")].reset_index(drop=True)
     # known capacity only (F3, X left out); segments sorted, missing segment last
     assert apr["segment"].tolist()[:2] == ["1-30", "1000+"]
@@ -394,10 +394,10 @@ def as_polars(frame: pd.DataFrame) -> pl.DataFrame:
 @pytest.mark.parametrize(
     "call",
     [
-        lambda o, r: sql_allocation(o, r, as_of=AS_OF),
-        lambda o, r: sql_allocation(o, r, freq="week"),
-        lambda o, r: sql_concentration(o, r, as_of=AS_OF, min_closed=1),
-        lambda o, r: idle_capacity(o, r, as_of=AS_OF),
+        lambda o, r: sql_allocation(r, o, as_of=AS_OF),
+        lambda o, r: sql_allocation(r, o, freq="week"),
+        lambda o, r: sql_concentration(r, o, as_of=AS_OF, min_closed=1),
+        lambda o, r: idle_capacity(r, o, as_of=AS_OF),
     ],
 )
 def test_polars_eager_and_lazy_agree_with_pandas(call: Any, lazy: bool) -> None:
@@ -410,9 +410,9 @@ def test_polars_eager_and_lazy_agree_with_pandas(call: Any, lazy: bool) -> None:
 
 def test_functions_do_not_mutate_inputs() -> None:
     opps, reps = OPPS.copy(deep=True), REPS.copy(deep=True)
-    sql_allocation(opps, reps, as_of=AS_OF)
-    sql_concentration(opps, reps)
-    idle_capacity(opps, reps, freq="week")
+    sql_allocation(reps, opps, as_of=AS_OF)
+    sql_concentration(reps, opps)
+    idle_capacity(reps, opps, freq="week")
     pd.testing.assert_frame_equal(opps, OPPS)
     pd.testing.assert_frame_equal(reps, REPS)
 
@@ -479,7 +479,7 @@ def allocation_data(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, date |
 @given(allocation_data())
 def test_allocation_properties(data: tuple[pd.DataFrame, pd.DataFrame, date | None]) -> None:
     opps, reps, as_of = data
-    out = sql_allocation(opps, reps, as_of=as_of)
+    out = sql_allocation(reps, opps, as_of=as_of)
     counts = reference_counts(opps, as_of)
     # per-rep SQLs sum to the total of SQLs with an owner; every count matches
     assert out["sql_count"].sum() == sum(counts.values())
@@ -500,7 +500,7 @@ def test_allocation_properties(data: tuple[pd.DataFrame, pd.DataFrame, date | No
     known = out[~unknown]
     assert ((known["status"] == "over") == (known["sql_count"] > known["capacity"])).all()
     # shuffled input, same output
-    shuffled = sql_allocation(opps.sample(frac=1, random_state=1), reps.iloc[::-1], as_of=as_of)
+    shuffled = sql_allocation(reps.iloc[::-1], opps.sample(frac=1, random_state=1), as_of=as_of)
     pd.testing.assert_frame_equal(shuffled, out)
 
 
@@ -508,8 +508,8 @@ def test_allocation_properties(data: tuple[pd.DataFrame, pd.DataFrame, date | No
 @given(allocation_data())
 def test_concentration_properties(data: tuple[pd.DataFrame, pd.DataFrame, date | None]) -> None:
     opps, reps, as_of = data
-    out = sql_concentration(opps, reps, as_of=as_of, min_closed=1)
-    grid = sql_allocation(opps, reps, as_of=as_of)
+    out = sql_concentration(reps, opps, as_of=as_of, min_closed=1)
+    grid = sql_allocation(reps, opps, as_of=as_of)
     for _, r in out.iterrows():
         xs = grid.loc[grid["period"] == r["period"], "sql_count"].tolist()
         n = len(xs)
@@ -526,7 +526,7 @@ def test_concentration_properties(data: tuple[pd.DataFrame, pd.DataFrame, date |
         assert r["gini"] == pytest.approx(reference_gini(xs), abs=1e-12)
         assert -1e-12 <= r["gini"] <= (n - 1) / n + 1e-12
     lazy = sql_concentration(
-        as_polars(opps).lazy(), as_polars(reps).lazy(), as_of=as_of, min_closed=1
+        as_polars(reps).lazy(), as_polars(opps).lazy(), as_of=as_of, min_closed=1
     )
     pd.testing.assert_frame_equal(
         nw.from_native(lazy).collect().to_pandas(), out, check_dtype=False

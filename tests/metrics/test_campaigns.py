@@ -111,7 +111,9 @@ COUNTS = ["campaign_id", "lead_count", "sql_count", "won_count", "won_amount"]
 
 def test_campaign_performance_by_hand() -> None:
     data = tiny()
-    out = campaign_performance(data["leads"], data["opportunities"], data["campaigns"], as_of=AS_OF)
+    out = campaign_performance(
+        data["leads"], data["opportunities"], campaigns=data["campaigns"], as_of=AS_OF
+    )
     assert list(out.columns) == [*COUNTS, "numerator", "denominator", "rate", "ci_low", "ci_high"]
     assert rows_of(out, [*COUNTS, "rate"]) == [
         # L1 L2 L3 L4 L7; SQL L1 (O1) L2 (O7) L3 (O2); won L1 (O7 closes after as_of)
@@ -128,13 +130,14 @@ def test_campaign_performance_by_hand() -> None:
 
 def test_campaign_with_no_leads_follows_zero_division() -> None:
     data = tiny()
-    args = (data["leads"], data["opportunities"], data["campaigns"])
-    zero = campaign_performance(*args, as_of=AS_OF, zero_division="0")
+    args = (data["leads"], data["opportunities"])
+    named = {"campaigns": data["campaigns"]}
+    zero = campaign_performance(*args, **named, as_of=AS_OF, zero_division="0")
     c3 = zero[zero["campaign_id"] == "C3"].iloc[0]
     assert c3["rate"] == 0.0
     assert math.isnan(c3["ci_low"])
     with pytest.raises(ZeroDenominatorError):
-        campaign_performance(*args, as_of=AS_OF, zero_division="raise")
+        campaign_performance(*args, **named, as_of=AS_OF, zero_division="raise")
     campaign_performance(
         data["leads"], data["opportunities"], as_of=AS_OF, zero_division="raise"
     )  # every campaign of the leads has leads
@@ -142,8 +145,9 @@ def test_campaign_with_no_leads_follows_zero_division() -> None:
 
 def test_campaign_performance_by_month_and_year() -> None:
     data = tiny()
-    args = (data["leads"], data["opportunities"], data["campaigns"])
-    monthly = campaign_performance(*args, freq="month", as_of=AS_OF)
+    args = (data["leads"], data["opportunities"])
+    named = {"campaigns": data["campaigns"]}
+    monthly = campaign_performance(*args, **named, freq="month", as_of=AS_OF)
     march, april = pd.Timestamp("2025-03-01"), pd.Timestamp("2025-04-01")
     assert rows_of(monthly, ["campaign_id", "period", "lead_count", "sql_count", "won_count"]) == [
         ["C1", march, 2, 2, 1],  # L1 L2 (their SQLs and L1's win come later: cohort view)
@@ -155,8 +159,8 @@ def test_campaign_performance_by_month_and_year() -> None:
         [None, march, 0, 0, 0],
         [None, april, 1, 1, 1],
     ]
-    yearly = campaign_performance(*args, freq="year", as_of=AS_OF)
-    overall = campaign_performance(*args, as_of=AS_OF)
+    yearly = campaign_performance(*args, **named, freq="year", as_of=AS_OF)
+    overall = campaign_performance(*args, **named, as_of=AS_OF)
     assert yearly["period"].eq(pd.Timestamp("2025-01-01")).all()
     assert rows_of(yearly, COUNTS) == rows_of(overall, COUNTS)
 
@@ -332,11 +336,16 @@ def test_missing_campaign_column_is_a_schema_error() -> None:
 
 CALLS = {
     "performance": lambda d: campaign_performance(
-        d["leads"], d["opportunities"], d["campaigns"], freq="month", as_of=AS_OF
+        d["leads"], d["opportunities"], campaigns=d["campaigns"], freq="month", as_of=AS_OF
     ),
     "member_cvr": lambda d: campaign_member_cvr(d["leads"], d["opportunities"], as_of=AS_OF),
     "alerts": lambda d: campaign_alerts(
-        d["leads"], d["opportunities"], d["campaigns"], alpha=0.5, min_effect=0.0, as_of=AS_OF
+        d["leads"],
+        d["opportunities"],
+        campaigns=d["campaigns"],
+        alpha=0.5,
+        min_effect=0.0,
+        as_of=AS_OF,
     ),
 }
 
@@ -428,7 +437,7 @@ def funnels(draw: st.DrawFn) -> dict[str, pd.DataFrame]:
 @given(funnels())
 def test_campaign_counts_add_up(data: dict[str, pd.DataFrame]) -> None:
     leads, opps = data["leads"], data["opportunities"]
-    perf = campaign_performance(leads, opps, data["campaigns"], as_of=AS_OF)
+    perf = campaign_performance(leads, opps, campaigns=data["campaigns"], as_of=AS_OF)
     in_time = leads[leads["created_at"] < pd.Timestamp("2025-05-01")]
     assert perf["lead_count"].sum() == len(in_time)
     assert (perf["won_count"] <= perf["sql_count"]).all()
@@ -455,7 +464,7 @@ def test_alerts_follow_their_definition(
     out = campaign_alerts(
         data["leads"],
         data["opportunities"],
-        data["campaigns"],
+        campaigns=data["campaigns"],
         alpha=alpha,
         min_effect=min_effect,
         as_of=AS_OF,

@@ -99,7 +99,7 @@ def rows(frame: pd.DataFrame, *columns: str) -> list[tuple[Any, ...]]:
 
 
 def test_monthly_mix_by_hand() -> None:
-    out = sql_mix(OPPS, LEADS, as_of=AS_OF)
+    out = sql_mix(LEADS, OPPS, as_of=AS_OF)
     assert list(out.columns) == [
         "period", "origin", "numerator", "denominator", "rate", "ci_low", "ci_high",
     ]  # fmt: skip
@@ -115,11 +115,11 @@ def test_monthly_mix_by_hand() -> None:
     assert (out["ci_low"] <= out["rate"]).all()
     assert (out["rate"] <= out["ci_high"]).all()
     # without as_of, June's O6 counts too
-    assert sql_mix(OPPS, LEADS)["period"].max() == T("2025-06-01")
+    assert sql_mix(LEADS, OPPS)["period"].max() == T("2025-06-01")
 
 
 def test_mix_by_employee_band_uses_the_opportunity_account_else_the_leads() -> None:
-    out = sql_mix(OPPS, LEADS, ACCOUNTS, by="employee_band", as_of=AS_OF)
+    out = sql_mix(LEADS, OPPS, accounts=ACCOUNTS, by="employee_band", as_of=AS_OF)
     april = out[out["period"] == T("2025-04-01")]
     # O1 -> lead L1 -> A1 (20): inbound; O3 -> A1: unknown; O2 -> A3 (1500): outbound;
     # O4 -> lead L3 -> A2 (500): outbound
@@ -135,7 +135,7 @@ def test_mix_by_employee_band_uses_the_opportunity_account_else_the_leads() -> N
 
 
 def test_mix_by_department_keeps_sqls_without_lead_in_the_null_group() -> None:
-    out = sql_mix(OPPS, LEADS, by="department", as_of=AS_OF)
+    out = sql_mix(LEADS, OPPS, by="department", as_of=AS_OF)
     april = out[out["period"] == T("2025-04-01")]
     assert rows(april, "department", "origin", "numerator", "denominator") == [
         ("it", "inbound", 1, 2),  # O1
@@ -149,7 +149,7 @@ def test_mix_by_department_keeps_sqls_without_lead_in_the_null_group() -> None:
 
 
 def test_mix_without_period_by_product() -> None:
-    out = sql_mix(OPPS, LEADS, freq=None, by="product", as_of=AS_OF)
+    out = sql_mix(LEADS, OPPS, freq=None, by="product", as_of=AS_OF)
     assert "period" not in out.columns
     # p1: O1 O5 inbound, O3 unknown; p2: O2 O4 outbound
     assert rows(out, "product", "origin", "numerator", "denominator") == [
@@ -162,7 +162,9 @@ def test_mix_without_period_by_product() -> None:
 
 
 def test_mix_by_amount_band_region_and_title() -> None:
-    out = sql_mix(OPPS, LEADS, ACCOUNTS, freq=None, by=["amount_band", "region"], as_of=AS_OF)
+    out = sql_mix(
+        LEADS, OPPS, accounts=ACCOUNTS, freq=None, by=["amount_band", "region"], as_of=AS_OF
+    )
     got = {(r[0], r[1], r[2]): r[3] for r in rows(out, "amount_band", "region", "origin",
                                                     "numerator") if r[3]}  # fmt: skip
     # O1 <1M kanto (A1) inbound, O5 <1M kanto inbound, O2 1M-3M kanto (A3) outbound,
@@ -173,30 +175,30 @@ def test_mix_by_amount_band_region_and_title() -> None:
         ("3M-10M", "kansai", "outbound"): 1,
         (None, "kanto", "unknown"): 1,
     }
-    titles = sql_mix(OPPS, LEADS, freq=None, by="title", as_of=AS_OF)
+    titles = sql_mix(LEADS, OPPS, freq=None, by="title", as_of=AS_OF)
     assert set(titles["title"].dropna()) == {"manager", "staff"}
 
 
 def test_mix_parameter_errors() -> None:
     with pytest.raises(ConfigError, match="freq"):
-        sql_mix(OPPS, LEADS, freq="hour")  # type: ignore[arg-type]
+        sql_mix(LEADS, OPPS, freq="hour")  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="origin"):
-        sql_mix(OPPS, LEADS, by="origin")
+        sql_mix(LEADS, OPPS, by="origin")
     with pytest.raises(ConfigError, match="accounts"):
-        sql_mix(OPPS, LEADS, by="region")
+        sql_mix(LEADS, OPPS, by="region")
     with pytest.raises(ConfigError, match="colour"):
-        sql_mix(OPPS, LEADS, by="colour")
+        sql_mix(LEADS, OPPS, by="colour")
     with pytest.raises(ConfigError, match="zero_division"):
-        sql_mix(OPPS, LEADS, zero_division="none")  # type: ignore[arg-type]
+        sql_mix(LEADS, OPPS, zero_division="none")  # type: ignore[arg-type]
     with pytest.raises(SchemaError, match="origin"):
-        sql_mix(OPPS, LEADS.drop(columns=["origin"]))
+        sql_mix(LEADS.drop(columns=["origin"]), OPPS)
 
 
 # -------------------------------------------------------------- origin_comparison
 
 
 def test_origin_comparison_by_hand() -> None:
-    out = origin_comparison(OPPS, LEADS, as_of=AS_OF).set_index("origin")
+    out = origin_comparison(LEADS, OPPS, as_of=AS_OF).set_index("origin")
     assert out.index.tolist() == ["inbound", "outbound", "unknown"]
     # inbound: O1 (valid, won in 20 d), O5 (open) -> valid 1/2, won 1/1 closed
     inbound = out.loc["inbound"]
@@ -218,36 +220,40 @@ def test_origin_comparison_by_hand() -> None:
 
 def test_origin_comparison_as_of_earlier_day() -> None:
     # as of 04-30: O4 is not closed yet (05-10), O5 does not exist
-    out = origin_comparison(OPPS, LEADS, as_of="2025-04-30").set_index("origin")
+    out = origin_comparison(LEADS, OPPS, as_of="2025-04-30").set_index("origin")
     assert out.loc["outbound", "closed_count"] == 1
     assert out.loc["outbound", "win_rate"] == 0.0
     assert out.loc["inbound", "sql_count"] == 1
 
 
 def test_origin_comparison_zero_division_policy() -> None:
-    zero = origin_comparison(OPPS, LEADS, as_of=AS_OF, zero_division="0").set_index("origin")
+    zero = origin_comparison(LEADS, OPPS, as_of=AS_OF, zero_division="0").set_index("origin")
     assert zero.loc["unknown", "win_rate"] == 0.0
     with pytest.raises(ZeroDenominatorError, match="origin_comparison"):
-        origin_comparison(OPPS, LEADS, as_of=AS_OF, zero_division="raise")
+        origin_comparison(LEADS, OPPS, as_of=AS_OF, zero_division="raise")
 
 
 def test_origin_with_no_sqls_still_has_a_row() -> None:
     inbound_only = OPPS[OPPS["opportunity_id"].isin(["O1", "O5"])]
-    out = origin_comparison(inbound_only, LEADS, as_of=AS_OF).set_index("origin")
+    out = origin_comparison(LEADS, inbound_only, as_of=AS_OF).set_index("origin")
     assert out.index.tolist() == ["inbound", "outbound"]
     assert out.loc["outbound", "sql_count"] == 0
     assert missing(out.loc["outbound", "valid_rate"])
-    mix = sql_mix(inbound_only, LEADS, as_of=AS_OF)
+    mix = sql_mix(LEADS, inbound_only, as_of=AS_OF)
     assert rows(mix, "origin", "numerator")[:2] == [("inbound", 1), ("outbound", 0)]
 
 
 # ----------------------------------------------------------- engines, purity
 
 CALLS: list[Callable[..., Any]] = [
-    lambda o, lead, a: sql_mix(o, lead, as_of=AS_OF),
-    lambda o, lead, a: sql_mix(o, lead, a, freq="week", by=["employee_band", "department"]),
-    lambda o, lead, a: sql_mix(o, lead, a, freq=None, by=["amount_band", "region", "title"]),
-    lambda o, lead, a: origin_comparison(o, lead, as_of=AS_OF),
+    lambda o, lead, a: sql_mix(lead, o, as_of=AS_OF),
+    lambda o, lead, a: sql_mix(
+        lead, o, accounts=a, freq="week", by=["employee_band", "department"]
+    ),
+    lambda o, lead, a: sql_mix(
+        lead, o, accounts=a, freq=None, by=["amount_band", "region", "title"]
+    ),
+    lambda o, lead, a: origin_comparison(lead, o, as_of=AS_OF),
 ]
 TABLES = (OPPS, LEADS, ACCOUNTS)
 
@@ -316,7 +322,7 @@ def mixes(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame]:
 @given(mixes(), st.sampled_from(["month", "week", None]))
 def test_mix_properties(data: tuple[pd.DataFrame, pd.DataFrame], freq: Any) -> None:
     opps, leads = data
-    out = sql_mix(opps, leads, freq=freq, by="department")
+    out = sql_mix(leads, opps, freq=freq, by="department")
     # every SQL is counted once, in exactly one origin row
     assert out["numerator"].sum() == len(opps)
     keys = ["department"] if freq is None else ["period", "department"]
@@ -324,7 +330,7 @@ def test_mix_properties(data: tuple[pd.DataFrame, pd.DataFrame], freq: Any) -> N
         assert group["rate"].sum() == pytest.approx(1.0)
         assert group["numerator"].sum() == group["denominator"].iloc[0]
         assert {"inbound", "outbound"} <= set(group["origin"])
-    lazy = sql_mix(pl.from_pandas(opps).lazy(), pl.from_pandas(leads).lazy(), freq=freq,
+    lazy = sql_mix(pl.from_pandas(leads).lazy(), pl.from_pandas(opps).lazy(), freq=freq,
                    by="department")  # fmt: skip
     pd.testing.assert_frame_equal(nw.from_native(lazy).collect().to_pandas(), out,
                                   check_dtype=False)  # fmt: skip

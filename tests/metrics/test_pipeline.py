@@ -192,7 +192,7 @@ def test_open_pipeline_by_current_stage() -> None:
 
 def test_open_pipeline_with_stage_history_reads_the_stage_as_of() -> None:
     # O3 proposal (04-10), O4 quote (04-20; its won entry is 05-05), O8 has no history
-    out = open_pipeline(OPPS, STAGES, as_of=AS_OF)
+    out = open_pipeline(OPPS, stage_changes=STAGES, as_of=AS_OF)
     assert records(out) == [
         {"stage": "proposal", "open_count": 1, "open_amount": 200.0},
         {"stage": "quote", "open_count": 1, "open_amount": 400.0},
@@ -283,25 +283,32 @@ def test_win_rate_by_product() -> None:
     ],
 )
 def test_win_rate_by_breakdowns(by: str, expected: list[tuple[Any, int, int]]) -> None:
-    out = win_rate_by(OPPS, LEADS, ACCOUNTS, by=by, as_of=AS_OF)
+    out = win_rate(OPPS, leads=LEADS, accounts=ACCOUNTS, by=by, as_of=AS_OF)
     got = [(r[by], r["numerator"], r["denominator"]) for r in records(out)]
     assert got == expected
 
 
-def test_win_rate_by_needs_the_tables_it_uses() -> None:
+def test_win_rate_needs_the_tables_its_breakdowns_use() -> None:
     with pytest.raises(ConfigError, match="accounts"):
-        win_rate_by(OPPS, LEADS, by="industry", as_of=AS_OF)
+        win_rate(OPPS, leads=LEADS, by="industry", as_of=AS_OF)
     with pytest.raises(ConfigError, match="leads"):
-        win_rate_by(OPPS, by="source", as_of=AS_OF)
-    with pytest.raises(ConfigError, match="by"):
-        win_rate_by(OPPS, LEADS, by=(), as_of=AS_OF)
+        win_rate(OPPS, by="source", as_of=AS_OF)
     with pytest.raises(ConfigError, match="nonsense"):
         win_rate(OPPS, by="nonsense", as_of=AS_OF)
     # accounts without leads: the opportunity's own account_id only (O2, O7 -> null;
     # retail holds only the open O3)
-    out = win_rate_by(OPPS, accounts=ACCOUNTS, by="industry", as_of=AS_OF)
+    out = win_rate(OPPS, accounts=ACCOUNTS, by="industry", as_of=AS_OF)
     got = [(r["industry"], r["denominator"]) for r in records(out)]
     assert got == [("it", 2), ("retail", 0), (None, 3)]
+
+
+def test_win_rate_by_is_a_deprecated_alias_of_win_rate() -> None:
+    with pytest.warns(DeprecationWarning, match="win_rate_by is deprecated"):
+        old = win_rate_by(OPPS, LEADS, ACCOUNTS, by=["industry", "source"], as_of=AS_OF)
+    new = win_rate(OPPS, leads=LEADS, accounts=ACCOUNTS, by=["industry", "source"], as_of=AS_OF)
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.warns(DeprecationWarning, match="win_rate_by"), pytest.raises(ConfigError):
+        win_rate_by(OPPS, LEADS, by=(), as_of=AS_OF)
 
 
 def test_average_won_amount_and_sales_cycle() -> None:
@@ -335,7 +342,7 @@ def test_pipeline_velocity() -> None:
 
 
 def test_stale_opportunities_by_activity() -> None:
-    out = stale_opportunities(OPPS, ACTIVITIES, as_of=AS_OF)
+    out = stale_opportunities(ACTIVITIES, OPPS, as_of=AS_OF)
     # O8: last activity a2 on its account A3 on 03-31 -> 30 days -> stale (>= 30);
     # O3: a1 on its lead 03-31 predates its creation 04-05 -> idle 25 days;
     # O4: a4 on account A1 04-01, created 04-10 -> idle 20 days. a3 is web, a5 after as_of.
@@ -343,24 +350,28 @@ def test_stale_opportunities_by_activity() -> None:
     r = records(out)[0]
     assert (r["idle_days"], r["last_activity_at"]) == (30, T("2025-03-31 10:00"))
     assert (r["no_recent_activity"], r["past_stage_age"]) == (True, False)
-    wider = stale_opportunities(OPPS, ACTIVITIES, as_of=AS_OF, days=20)
+    wider = stale_opportunities(ACTIVITIES, OPPS, as_of=AS_OF, days=20)
     assert wider["opportunity_id"].tolist() == ["O8", "O3", "O4"]  # most idle first
     assert wider["idle_days"].tolist() == [30, 25, 20]
 
 
 def test_stale_opportunities_by_stage_age() -> None:
-    out = stale_opportunities(OPPS, ACTIVITIES, STAGES, as_of=AS_OF, stage_ages={"proposal": 14})
+    out = stale_opportunities(
+        ACTIVITIES, OPPS, stage_changes=STAGES, as_of=AS_OF, stage_ages={"proposal": 14}
+    )
     # O3 in proposal since 04-10: 20 days > 14
     assert out["opportunity_id"].tolist() == ["O8", "O3"]
     o3 = records(out)[1]
     assert (o3["stage"], o3["stage_age_days"], o3["expected_stage_days"]) == ("proposal", 20, 14)
     assert (o3["no_recent_activity"], o3["past_stage_age"]) == (False, True)
     with pytest.raises(ConfigError, match="stage_changes"):
-        stale_opportunities(OPPS, ACTIVITIES, as_of=AS_OF, stage_ages={"proposal": 14})
+        stale_opportunities(ACTIVITIES, OPPS, as_of=AS_OF, stage_ages={"proposal": 14})
     with pytest.raises(ConfigError, match="stage_ages"):
-        stale_opportunities(OPPS, ACTIVITIES, STAGES, as_of=AS_OF, stage_ages={"proposal": -1})
+        stale_opportunities(
+            ACTIVITIES, OPPS, stage_changes=STAGES, as_of=AS_OF, stage_ages={"proposal": -1}
+        )
     with pytest.raises(ConfigError, match="days"):
-        stale_opportunities(OPPS, ACTIVITIES, as_of=AS_OF, days=0)
+        stale_opportunities(ACTIVITIES, OPPS, as_of=AS_OF, days=0)
 
 
 def test_time_in_stage() -> None:
@@ -414,16 +425,18 @@ def test_missing_columns_raise_schema_error() -> None:
 # ------------------------------------------------------------- engines, purity
 
 CALLS: list[Callable[..., Any]] = [
-    lambda o, lead, a, s, acts: open_pipeline(o, s, as_of=AS_OF),
+    lambda o, lead, a, s, acts: open_pipeline(o, stage_changes=s, as_of=AS_OF),
     lambda o, lead, a, s, acts: weighted_pipeline(o, as_of=AS_OF, by="product"),
     lambda o, lead, a, s, acts: win_rate(o, as_of=AS_OF, by="stage"),
     lambda o, lead, a, s, acts: win_rate(o, as_of=AS_OF, weight="amount"),
-    lambda o, lead, a, s, acts: win_rate_by(o, lead, a, by=["industry", "source"], as_of=AS_OF),
+    lambda o, lead, a, s, acts: win_rate(
+        o, leads=lead, accounts=a, by=["industry", "source"], as_of=AS_OF
+    ),
     lambda o, lead, a, s, acts: average_won_amount(o, as_of=AS_OF, by="product"),
     lambda o, lead, a, s, acts: sales_cycle(o, as_of=AS_OF, by="product"),
     lambda o, lead, a, s, acts: pipeline_velocity(o, as_of=AS_OF),
     lambda o, lead, a, s, acts: stale_opportunities(
-        o, acts, s, as_of=AS_OF, days=20, stage_ages={"proposal": 14}
+        acts, o, stage_changes=s, as_of=AS_OF, days=20, stage_ages={"proposal": 14}
     ),
     lambda o, lead, a, s, acts: time_in_stage(s, as_of=AS_OF),
 ]

@@ -85,8 +85,8 @@ def tiny() -> dict[str, pd.DataFrame]:
     }
 
 
-def three(data: dict[str, Any]) -> tuple[Any, Any, Any]:
-    return data["accounts"], data["opportunities"], data["leads"]
+def three(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: data[k] for k in ("accounts", "opportunities", "leads")}
 
 
 # With leads: history per segment (industry x employee band x revenue band), as of 06-30
@@ -107,7 +107,7 @@ EXPECTED_WITH_LEADS = {
 
 
 def test_scores_by_hand_with_leads() -> None:
-    out = account_fit_scores(*three(tiny()), as_of=AS_OF)
+    out = account_fit_scores(**three(tiny()), as_of=AS_OF)
     assert list(out.columns) == [
         "rank",
         "account_id",
@@ -163,33 +163,33 @@ def test_scores_by_hand_without_leads() -> None:
 
 
 def test_weak_prior_lets_the_tiny_segment_rank_first() -> None:
-    out = account_fit_scores(*three(tiny()), prior_strength=0.001, as_of=AS_OF)
+    out = account_fit_scores(**three(tiny()), prior_strength=0.001, as_of=AS_OF)
     assert out["account_id"].iloc[0] == "S5"  # what beta smoothing prevents by default
 
 
 def test_target_suggestions_exclude_customers() -> None:
     data = tiny()
-    out = target_suggestions(*three(data), as_of=AS_OF)
+    out = target_suggestions(**three(data), as_of=AS_OF)
     assert out[["rank", "account_id"]].values.tolist() == [[1, "S6"], [2, "S3"]]
-    everyone = target_suggestions(*three(data), top=3, exclude_customers=False, as_of=AS_OF)
+    everyone = target_suggestions(**three(data), top=3, exclude_customers=False, as_of=AS_OF)
     assert everyone["account_id"].tolist() == ["S1", "S2", "S5"]
     accounts = data["accounts"].assign(is_target=[False, False, False, False, False, True])
     untargeted = target_suggestions(
-        accounts, data["opportunities"], data["leads"], exclude_targets=True, as_of=AS_OF
+        accounts, data["opportunities"], leads=data["leads"], exclude_targets=True, as_of=AS_OF
     )
     assert untargeted["account_id"].tolist() == ["S3"]  # S6 is already a target
 
 
 def test_segments_by_industry_and_extra_columns() -> None:
     data = tiny()
-    by_industry = account_fit_scores(*three(data), by=("industry",), as_of=AS_OF)
+    by_industry = account_fit_scores(**three(data), by=("industry",), as_of=AS_OF)
     # finance = S5 (1 of 1) + S6 (0 of 1): (1 + 5) / (2 + 10) = 0.5
     assert by_industry.set_index("account_id").loc["S5", "score"] == pytest.approx(0.5)
     accounts = data["accounts"].assign(partner=["y", "n", "y", "y", "n", "n"])
     split = account_fit_scores(
         accounts,
         data["opportunities"],
-        data["leads"],
+        leads=data["leads"],
         by=("industry",),
         extra=("partner",),
         as_of=AS_OF,
@@ -240,14 +240,14 @@ def test_revenue_band_default_scheme() -> None:
 def test_parameters_are_validated(kwargs: dict[str, Any], message: str) -> None:
     options: dict[str, Any] = {"as_of": AS_OF, **kwargs}
     with pytest.raises(ConfigError, match=message):
-        account_fit_scores(*three(tiny()), **options)
+        account_fit_scores(**three(tiny()), **options)
 
 
 def test_suggestion_options_are_validated() -> None:
     with pytest.raises(ConfigError, match="top"):
-        target_suggestions(*three(tiny()), top=0, as_of=AS_OF)
+        target_suggestions(**three(tiny()), top=0, as_of=AS_OF)
     with pytest.raises(ConfigError, match="exclude_targets"):
-        target_suggestions(*three(tiny()), exclude_targets="no", as_of=AS_OF)  # type: ignore[arg-type]
+        target_suggestions(**three(tiny()), exclude_targets="no", as_of=AS_OF)  # type: ignore[arg-type]
 
 
 def test_missing_attribute_column_is_a_schema_error() -> None:
@@ -281,9 +281,9 @@ def test_zero_division_applies_to_the_raw_rate_only() -> None:
 @pytest.mark.parametrize("function", [account_fit_scores, target_suggestions])
 def test_polars_eager_and_lazy_agree(function: Any) -> None:
     data = tiny()
-    expected = function(*three(data), as_of=AS_OF)
-    eager = function(*three({k: pl.from_pandas(v) for k, v in data.items()}), as_of=AS_OF)
-    lazy = function(*three({k: pl.from_pandas(v).lazy() for k, v in data.items()}), as_of=AS_OF)
+    expected = function(**three(data), as_of=AS_OF)
+    eager = function(**three({k: pl.from_pandas(v) for k, v in data.items()}), as_of=AS_OF)
+    lazy = function(**three({k: pl.from_pandas(v).lazy() for k, v in data.items()}), as_of=AS_OF)
     assert isinstance(eager, pl.DataFrame)
     assert isinstance(lazy, pl.LazyFrame)
     assert normalise(eager) == normalise(expected)
@@ -293,15 +293,15 @@ def test_polars_eager_and_lazy_agree(function: Any) -> None:
 @pytest.mark.parametrize("function", [account_fit_scores, target_suggestions])
 def test_duckdb_agrees_with_pandas(function: Any) -> None:
     data = tiny()
-    duck = function(*three(to_duckdb(data)), as_of=AS_OF)
-    assert normalise(duck) == normalise(function(*three(data), as_of=AS_OF))
+    duck = function(**three(to_duckdb(data)), as_of=AS_OF)
+    assert normalise(duck) == normalise(function(**three(data), as_of=AS_OF))
 
 
 def test_inputs_are_not_mutated() -> None:
     data = tiny()
     before = {k: v.copy(deep=True) for k, v in data.items()}
-    account_fit_scores(*three(data), as_of=AS_OF)
-    target_suggestions(*three(data), as_of=AS_OF)
+    account_fit_scores(**three(data), as_of=AS_OF)
+    target_suggestions(**three(data), as_of=AS_OF)
     for key, frame in data.items():
         pd.testing.assert_frame_equal(frame, before[key])
 

@@ -41,6 +41,7 @@ import narwhals as nw
 
 from pipelinekit import _compat
 from pipelinekit._exprs import flag, require_columns
+from pipelinekit._signature import former_table_order
 from pipelinekit.errors import ConfigError
 from pipelinekit.periods import Freq, as_of_cutoff, check_freq, parse_as_of, period_start
 from pipelinekit.types import DEFAULT_TZ
@@ -122,9 +123,10 @@ def monthly_capacity(reps: nw.LazyFrame[Any], bands: Mapping[str, float]) -> nw.
     return reps.select(nw.col("rep_id"), capacity_expr(bands))
 
 
+@former_table_order("opportunities", "reps")
 def capacity_overruns(
-    opportunities: FrameT,
-    reps: Any,
+    reps: FrameT,
+    opportunities: Any,
     *,
     as_of: date | datetime | str,
     capacity_bands: Mapping[str, float] = DEFAULT_CAPACITY_BANDS,
@@ -141,7 +143,7 @@ def capacity_overruns(
 
     Parameters
     ----------
-    opportunities, reps
+    reps, opportunities
         Canonical tables (same frame library).
     as_of
         Count SQLs created by the end of this day.
@@ -163,7 +165,7 @@ def capacity_overruns(
     >>> reps = pd.DataFrame({"rep_id": ["F1", "F2"], "role": ["field"] * 2,
     ...     "segment": ["1-30", "1-30"],
     ...     "monthly_sql_capacity": pd.array([1, None], dtype="Int64")})
-    >>> capacity_overruns(opps, reps, as_of="2025-05-31")[["rep_id", "sql_count", "capacity"]]
+    >>> capacity_overruns(reps, opps, as_of="2025-05-31")[["rep_id", "sql_count", "capacity"]]
       rep_id  sql_count  capacity
     0     F1          2       1.0
     """
@@ -354,9 +356,10 @@ def _enter_allocation(
 # ------------------------------------------------------------- public API
 
 
+@former_table_order("opportunities", "reps")
 def sql_allocation(
-    opportunities: FrameT,
-    reps: Any,
+    reps: FrameT,
+    opportunities: Any,
     *,
     freq: Freq = "month",
     capacity_bands: Mapping[str, float] = DEFAULT_CAPACITY_BANDS,
@@ -368,11 +371,11 @@ def sql_allocation(
 
     Parameters
     ----------
-    opportunities
-        Canonical opportunities table (``owner_id``, ``created_at``); any supported frame.
     reps
         Canonical reps table (``rep_id``, ``role``, ``segment``,
         ``monthly_sql_capacity``), the same frame library.
+    opportunities
+        Canonical opportunities table (``owner_id``, ``created_at``); any supported frame.
     freq
         Period length: ``"day"``, ``"week"`` (ISO, Monday), ``"month"`` (default),
         ``"quarter"`` or ``"year"``.
@@ -406,7 +409,7 @@ def sql_allocation(
     >>> reps = pd.DataFrame({"rep_id": ["F1", "F2", "F3"], "role": ["field"] * 3,
     ...     "segment": [None, "1000+", None],
     ...     "monthly_sql_capacity": pd.array([2, None, None], dtype="Int64")})
-    >>> out = sql_allocation(opps, reps, as_of="2025-05-31")
+    >>> out = sql_allocation(reps, opps, as_of="2025-05-31")
     >>> out[["period", "rep_id", "sql_count", "capacity", "load", "status"]]
           period rep_id  sql_count  capacity  load   status
     0 2025-04-01     F1          2       2.0   1.0  warning
@@ -452,9 +455,10 @@ def sql_allocation(
     return session.finish(out)  # type: ignore[no-any-return]
 
 
+@former_table_order("opportunities", "reps")
 def sql_concentration(
-    opportunities: FrameT,
-    reps: Any,
+    reps: FrameT,
+    opportunities: Any,
     *,
     freq: Freq = "month",
     as_of: date | datetime | str | None = None,
@@ -485,7 +489,7 @@ def sql_concentration(
 
     Parameters
     ----------
-    opportunities, reps
+    reps, opportunities
         Canonical tables (opportunities need ``owner_id``, ``created_at``,
         ``closed_at``, ``is_won``); the same frame library.
     freq
@@ -517,7 +521,7 @@ def sql_concentration(
     ...     "closed_at": pd.NaT, "is_won": pd.array([None] * 4, dtype="boolean")})
     >>> reps = pd.DataFrame({"rep_id": ["F1", "F2"], "role": ["field", "field"],
     ...     "segment": None, "monthly_sql_capacity": pd.array([None, None], dtype="Int64")})
-    >>> out = sql_concentration(opps, reps)
+    >>> out = sql_concentration(reps, opps)
     >>> out[["period", "rep_count", "sql_count", "top_rep_share", "hhi", "gini"]]
           period  rep_count  sql_count  top_rep_share    hhi   gini
     0 2025-04-01          2          4           0.75  0.625  0.25
@@ -649,9 +653,10 @@ def _concentration(ranked: nw.LazyFrame[Any], *, threshold: float) -> nw.LazyFra
     )
 
 
+@former_table_order("opportunities", "reps")
 def idle_capacity(
-    opportunities: FrameT,
-    reps: Any,
+    reps: FrameT,
+    opportunities: Any,
     *,
     freq: Freq = "month",
     capacity_bands: Mapping[str, float] = DEFAULT_CAPACITY_BANDS,
@@ -667,7 +672,7 @@ def idle_capacity(
 
     Parameters
     ----------
-    opportunities, reps
+    reps, opportunities
         Canonical tables; the same frame library.
     freq, capacity_bands, as_of, tz
         As in :func:`sql_allocation` (capacity pro-rated the same way).
@@ -686,7 +691,7 @@ def idle_capacity(
     ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-02", "2025-04-03"])})
     >>> reps = pd.DataFrame({"rep_id": ["F1", "F2"], "role": ["field", "field"],
     ...     "segment": ["1-30", "1-30"], "monthly_sql_capacity": pd.array([2, 5], dtype="Int64")})
-    >>> idle_capacity(opps, reps)[["segment", "sql_count", "capacity", "idle_capacity",
+    >>> idle_capacity(reps, opps)[["segment", "sql_count", "capacity", "idle_capacity",
     ...     "excess_sqls"]]
       segment  sql_count  capacity  idle_capacity  excess_sqls
     0    1-30          3       7.0            5.0          1.0

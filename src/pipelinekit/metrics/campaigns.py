@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat
+from pipelinekit._signature import former_table_order
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts.journey import opportunity_summary
 from pipelinekit.metrics._accounts import (
@@ -209,11 +210,12 @@ def _enter_campaigns(
 # ------------------------------------------------------------ public functions
 
 
+@former_table_order("leads", "opportunities", "campaigns")
 def campaign_performance(
     leads: FrameT,
     opportunities: Any,
-    campaigns: Any = None,
     *,
+    campaigns: Any = None,
     freq: Freq | None = None,
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
@@ -256,7 +258,7 @@ def campaign_performance(
     >>> opps = pd.DataFrame({"lead_id": ["L1"], "created_at": pd.to_datetime(["2025-04-05"]),
     ...     "is_won": [True], "closed_at": pd.to_datetime(["2025-04-20"]), "amount": [1e6]})
     >>> camps = pd.DataFrame({"campaign_id": ["C1", "C2"]})
-    >>> out = campaign_performance(leads, opps, camps, as_of="2025-04-30")
+    >>> out = campaign_performance(leads, opps, campaigns=camps, as_of="2025-04-30")
     >>> out[["campaign_id", "lead_count", "sql_count", "won_amount", "rate"]]
       campaign_id  lead_count  sql_count  won_amount  rate
     0          C1           2          1   1000000.0   0.5
@@ -387,11 +389,12 @@ def _check_fraction(value: object, name: str, *, low_open: bool) -> float:
     return number
 
 
+@former_table_order("leads", "opportunities", "campaigns")
 def campaign_alerts(
     leads: FrameT,
     opportunities: Any,
-    campaigns: Any = None,
     *,
+    campaigns: Any = None,
     freq: Freq = "month",
     alpha: float = 0.05,
     min_effect: float = 0.05,

@@ -28,6 +28,7 @@ import narwhals as nw
 
 from pipelinekit import _compat
 from pipelinekit._exprs import flag, require_columns
+from pipelinekit._signature import former_table_order
 from pipelinekit.breakdowns import check_by
 from pipelinekit.errors import ConfigError
 from pipelinekit.metrics._opportunity_frames import (
@@ -67,11 +68,12 @@ def _resolved_origin(
     return frame.with_columns(nw.col("origin").fill_null(_UNKNOWN).cast(nw.String))
 
 
+@former_table_order("opportunities", "leads", "accounts")
 def sql_mix(
-    opportunities: FrameT,
-    leads: Any,
-    accounts: Any = None,
+    leads: FrameT,
+    opportunities: Any,
     *,
+    accounts: Any = None,
     freq: Freq | None = "month",
     by: str | Sequence[str] = (),
     as_of: date | datetime | str | None = None,
@@ -83,11 +85,11 @@ def sql_mix(
 
     Parameters
     ----------
-    opportunities
-        Canonical opportunities table; any supported frame.
     leads
         Canonical leads table (same library): the origin of opportunities without
         one, and ``department`` / ``title`` breakdowns.
+    opportunities
+        Canonical opportunities table; any supported frame.
     accounts
         Canonical accounts table, needed for ``employee_band`` and ``region``.
     freq
@@ -121,7 +123,7 @@ def sql_mix(
     ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-02", "2025-04-03", "2025-05-01"])})
     >>> leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3"],
     ...     "origin": ["inbound", "inbound", "inbound"]})
-    >>> sql_mix(opps, leads)[["period", "origin", "numerator", "denominator", "rate"]]
+    >>> sql_mix(leads, opps)[["period", "origin", "numerator", "denominator", "rate"]]
           period    origin  numerator  denominator      rate
     0 2025-04-01   inbound          2            3  0.666667
     1 2025-04-01  outbound          1            3  0.333333
@@ -180,9 +182,10 @@ def sql_mix(
     return finish_rates(session, out, zero_division=zero_division)  # type: ignore[no-any-return]
 
 
+@former_table_order("opportunities", "leads")
 def origin_comparison(
-    opportunities: FrameT,
-    leads: Any,
+    leads: FrameT,
+    opportunities: Any,
     *,
     as_of: date | datetime | str,
     zero_division: ZeroDivision = "nan",
@@ -202,11 +205,11 @@ def origin_comparison(
 
     Parameters
     ----------
-    opportunities
-        Canonical opportunities table; any supported frame.
     leads
         Canonical leads table (same library), for the origin of opportunities
         without one.
+    opportunities
+        Canonical opportunities table; any supported frame.
     as_of
         Day the comparison is read at (end of day).
     zero_division
@@ -235,7 +238,7 @@ def origin_comparison(
     ...     "is_won": pd.array([True, False, True], dtype="boolean")})
     >>> leads = pd.DataFrame({"lead_id": ["L1", "L2", "L3"],
     ...     "origin": ["inbound", "inbound", "outbound"]})
-    >>> origin_comparison(opps, leads, as_of="2025-04-30")[
+    >>> origin_comparison(leads, opps, as_of="2025-04-30")[
     ...     ["origin", "sql_count", "valid_rate", "win_rate", "median_cycle_days"]]
          origin  sql_count  valid_rate  win_rate  median_cycle_days
     0   inbound          2         0.5       0.5               10.0

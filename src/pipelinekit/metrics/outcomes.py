@@ -3,6 +3,7 @@ amount, sales cycle and pipeline velocity, as of the end of a day (DESIGN sectio
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -81,6 +82,8 @@ def _win_rate(
 def win_rate(
     opportunities: FrameT,
     *,
+    leads: Any = None,
+    accounts: Any = None,
     as_of: AsOf,
     by: str | Sequence[str] = (),
     weight: Weight = "count",
@@ -94,11 +97,19 @@ def win_rate(
     ----------
     opportunities
         Canonical opportunities table; any supported frame.
+    leads, accounts
+        Canonical tables (same library), needed only by breakdowns on their
+        attributes: the lead's ``source``, ``department``, ``title`` and ``origin``
+        (opportunity origin, else the lead's) need ``leads``; the account's
+        ``industry``, ``region`` and ``employee_band`` need ``accounts`` (the
+        opportunity's account is its ``account_id``, else its lead's when ``leads``
+        is given). Opportunities without a lead or account fall in the null group.
     as_of
         Day the rate is read at (end of day): deals created and closed by then.
     by
-        Opportunity columns (or ``amount_band`` / ``quantity_band``) to break down by;
-        see :func:`win_rate_by` for lead and account attributes.
+        Breakdowns (default none: one total row): opportunity columns such as
+        ``first_meeting_attendees``, the bands ``amount_band`` / ``quantity_band``,
+        and the lead and account attributes above.
     weight
         ``"count"`` (default): won deals / closed deals, with a Wilson interval.
         ``"amount"``: won amount / closed amount over closed deals with an amount
@@ -130,9 +141,17 @@ def win_rate(
     >>> win_rate(opps, as_of="2025-04-30", weight="amount")[["numerator", "denominator", "rate"]]
        numerator  denominator      rate
     0      100.0        450.0  0.222222
+    >>> opps["lead_id"] = ["L1", "L2", "L1", None]
+    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2"], "source": ["web_form", "event"]})
+    >>> win_rate(opps, leads=leads, by="source", as_of="2025-04-30")[
+    ...     ["source", "numerator", "denominator", "rate"]]
+         source  numerator  denominator  rate
+    0     event          0            1   0.0
+    1  web_form          1            2   0.5
+    2       NaN          0            0   NaN
     """
     return _win_rate(  # type: ignore[no-any-return]
-        {"opportunities": opportunities},
+        {"opportunities": opportunities, "leads": leads, "accounts": accounts},
         function="win_rate",
         as_of=as_of,
         by=by,
@@ -155,56 +174,35 @@ def win_rate_by(
     confidence: float = 0.95,
     tz: str = "Asia/Tokyo",
 ) -> FrameT:
-    """Win rate by lead, account or deal attributes (属性別受注率).
+    """Deprecated: use :func:`win_rate` with ``leads=`` / ``accounts=`` and ``by=``.
 
-    Like :func:`win_rate`, with breakdowns that need other tables: the lead's
-    ``source``, ``department``, ``title`` and ``origin`` (opportunity origin, else the
-    lead's) need ``leads``; the account's ``industry``, ``region`` and
-    ``employee_band`` need ``accounts`` (the opportunity's account is its
-    ``account_id``, else its lead's when ``leads`` is given). Opportunity columns such
-    as ``first_meeting_attendees`` and the bands ``quantity_band`` and
-    ``amount_band`` need nothing else. Opportunities without a lead or account fall
-    in the null group.
+    Gives exactly ``win_rate(opportunities, leads=leads, accounts=accounts, by=by,
+    ...)``, with a :class:`DeprecationWarning`; it will be removed in the next release.
 
-    Parameters
-    ----------
-    opportunities
-        Canonical opportunities table; any supported frame.
-    leads, accounts
-        Canonical tables (same library), needed by the breakdowns named above.
-    by
-        One or more breakdowns, e.g. ``"source"`` or ``["industry", "quantity_band"]``.
-    as_of, weight, zero_division, confidence, tz
-        As in :func:`win_rate`.
-
-    Returns
-    -------
-    Frame of the caller's kind: the ``by`` columns, ``numerator`` (won),
-    ``denominator`` (closed), ``rate``, ``ci_low``, ``ci_high``; sorted by ``by``
-    (nulls last).
-
-    Examples
-    --------
+    >>> import warnings
     >>> import pandas as pd
-    >>> opps = pd.DataFrame({"opportunity_id": ["O1", "O2", "O3"], "lead_id": ["L1", "L2", None],
-    ...     "amount": [1.0, 2.0, 3.0], "created_at": pd.to_datetime(["2025-04-01"] * 3),
-    ...     "closed_at": pd.to_datetime(["2025-04-10"] * 3),
-    ...     "is_won": pd.array([True, False, True], dtype="boolean")})
-    >>> leads = pd.DataFrame({"lead_id": ["L1", "L2"], "source": ["web_form", "event"]})
-    >>> win_rate_by(opps, leads, by="source", as_of="2025-04-30")[
-    ...     ["source", "numerator", "denominator", "rate"]]
-         source  numerator  denominator  rate
-    0     event          0            1   0.0
-    1  web_form          1            1   1.0
-    2       NaN          1            1   1.0
+    >>> opps = pd.DataFrame({"opportunity_id": ["O1"], "amount": [1.0],
+    ...     "created_at": pd.to_datetime(["2025-04-01"]),
+    ...     "closed_at": pd.to_datetime(["2025-04-10"]),
+    ...     "is_won": pd.array([True], dtype="boolean")})
+    >>> with warnings.catch_warnings(record=True):
+    ...     warnings.simplefilter("always")
+    ...     win_rate_by(opps, by="amount_band", as_of="2025-04-30")["rate"].tolist()
+    [1.0]
     """
+    warnings.warn(
+        "win_rate_by is deprecated; use win_rate(opportunities, leads=..., accounts=..., by=...)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     if not check_by(by):
         raise ConfigError("by must name at least one breakdown, e.g. by='source'")
-    return _win_rate(  # type: ignore[no-any-return]
-        {"opportunities": opportunities, "leads": leads, "accounts": accounts},
-        function="win_rate_by",
-        as_of=as_of,
+    return win_rate(
+        opportunities,
+        leads=leads,
+        accounts=accounts,
         by=by,
+        as_of=as_of,
         weight=weight,
         zero_division=zero_division,
         confidence=confidence,

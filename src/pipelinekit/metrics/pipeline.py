@@ -27,9 +27,9 @@ Definitions:
   current stage for longer than the expected stage age.
 
 Breakdowns (``by``) accept any opportunity column plus ``amount_band`` and
-``quantity_band`` (:mod:`pipelinekit.breakdowns`); :func:`win_rate_by` also accepts
-the lead's ``source``, ``department``, ``title``, the resolved ``origin`` and the
-account's ``industry``, ``region`` and ``employee_band``.
+``quantity_band`` (:mod:`pipelinekit.breakdowns`); :func:`win_rate` (with
+``leads=`` / ``accounts=``) also accepts the lead's ``source``, ``department``,
+``title``, the resolved ``origin`` and the account's ``industry``, ``region`` and ``employee_band``.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ import narwhals as nw
 from pipelinekit import _compat
 from pipelinekit._checks import check_choice
 from pipelinekit._exprs import flag, require_columns
+from pipelinekit._signature import former_table_order
 from pipelinekit.errors import ConfigError
 from pipelinekit.metrics._opportunity_frames import (
     breakdown_keys,
@@ -83,10 +84,11 @@ ProbabilityScale = Literal["0-1", "0-100"]
 # ------------------------------------------------------------------ public API
 
 
+@former_table_order("opportunities", "stage_changes")
 def open_pipeline(
     opportunities: FrameT,
-    stage_changes: Any = None,
     *,
+    stage_changes: Any = None,
     as_of: AsOf,
     by: str | Sequence[str] = ("stage",),
     tz: str = "Asia/Tokyo",
@@ -267,11 +269,12 @@ def _later(a: nw.Expr, b: nw.Expr) -> nw.Expr:
     return nw.when(a.is_null()).then(b).when(b.is_null()).then(a).when(a >= b).then(a).otherwise(b)
 
 
+@former_table_order("opportunities", "activities", "stage_changes")
 def stale_opportunities(
-    opportunities: FrameT,
-    activities: Any,
-    stage_changes: Any = None,
+    activities: FrameT,
+    opportunities: Any,
     *,
+    stage_changes: Any = None,
     as_of: AsOf,
     days: int = 30,
     stage_ages: Mapping[str, float] | None = None,
@@ -292,7 +295,7 @@ def stale_opportunities(
 
     Parameters
     ----------
-    opportunities, activities
+    activities, opportunities
         Canonical tables (same frame library).
     stage_changes
         Stage history; needed with ``stage_ages``. When given, ``stage`` is the stage
@@ -324,7 +327,7 @@ def stale_opportunities(
     >>> acts = pd.DataFrame({"lead_id": ["L1", None], "account_id": [None, "A2"],
     ...     "occurred_at": pd.to_datetime(["2025-03-31", "2025-04-01"]),
     ...     "channel": ["call", "email"]})
-    >>> stale_opportunities(opps, acts, as_of="2025-04-30")[
+    >>> stale_opportunities(acts, opps, as_of="2025-04-30")[
     ...     ["opportunity_id", "last_activity_at", "idle_days"]]
       opportunity_id last_activity_at  idle_days
     0             O1       2025-03-31         30

@@ -41,6 +41,7 @@ import narwhals as nw
 from pipelinekit import _compat
 from pipelinekit._checks import check_bool, check_positive_int
 from pipelinekit._exprs import flag
+from pipelinekit._signature import former_table_order
 from pipelinekit.breakdowns import EMPLOYEE_BANDS, Bands, band, check_bands
 from pipelinekit.errors import ConfigError
 from pipelinekit.metrics._accounts import (
@@ -314,11 +315,12 @@ def _enter_scores(
     return scored, session
 
 
+@former_table_order("accounts", "opportunities", "leads")
 def account_fit_scores(
     accounts: FrameT,
     opportunities: Any,
-    leads: Any = None,
     *,
+    leads: Any = None,
     by: Sequence[str] = DEFAULT_SEGMENTS,
     extra: Sequence[str] = (),
     prior_strength: float = 10.0,
@@ -408,11 +410,12 @@ def account_fit_scores(
     return session.finish(result)  # type: ignore[no-any-return]
 
 
+@former_table_order("accounts", "opportunities", "leads")
 def target_suggestions(
     accounts: FrameT,
     opportunities: Any,
-    leads: Any = None,
     *,
+    leads: Any = None,
     top: int = 50,
     exclude_customers: bool = True,
     exclude_targets: bool = False,

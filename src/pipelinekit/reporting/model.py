@@ -185,9 +185,7 @@ class Report:
                 numbers = (float(item), nan, nan, nan, nan)
             rows.append((key, label(key, lang), *numbers))
         columns = ["key", "label", "value", "numerator", "denominator", "ci_low", "ci_high"]
-        return pd.DataFrame(rows, columns=columns).astype(
-            dict.fromkeys(columns[2:], "float64")
-        )
+        return pd.DataFrame(rows, columns=columns).astype(dict.fromkeys(columns[2:], "float64"))
 
     def to_json(self, *, indent: int | None = 2, lang: Lang | None = None) -> str:
         """The report as JSON text (deterministic: same data -> same bytes).

@@ -111,8 +111,8 @@ def summary(
     numerator, denominator = _first_row(compliance, "numerator", "denominator")
     out["cadence_compliant"], out["cadence_eligible"] = numerator, denominator
     overruns = capacity_overruns(
-        natives["opportunities"],
         natives["reps"],
+        natives["opportunities"],
         as_of=day,
         capacity_bands=capacity_bands,
         tz=dataset.tz,

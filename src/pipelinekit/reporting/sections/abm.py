@@ -92,7 +92,9 @@ def build(ctx: SectionContext) -> Section:
         ascending=[False, False, False, True],
         kind="mergesort",
     ).head(20)
-    suggestions = to_pandas(target_suggestions(accounts, opportunities, leads, top=10, **common))
+    suggestions = to_pandas(
+        target_suggestions(accounts, opportunities, leads=leads, top=10, **common)
+    )
     notes = (
         Note(
             "abm_targets",

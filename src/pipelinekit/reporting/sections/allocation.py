@@ -39,10 +39,10 @@ def build(ctx: SectionContext) -> Section:
     month = datetime(month_end.year, month_end.month, 1)
     opps, reps = ctx.table("opportunities"), ctx.table("reps")
     kw: dict[str, Any] = {"tz": ctx.tz}
-    load = to_pandas(sql_allocation(opps, reps, as_of=month_end, **kw))
+    load = to_pandas(sql_allocation(reps, opps, as_of=month_end, **kw))
     load = load[load["period"] == month].drop(columns=["period", "partial"])
-    concentration = to_pandas(sql_concentration(opps, reps, as_of=ctx.as_of, **kw)).tail(12)
-    idle = to_pandas(idle_capacity(opps, reps, as_of=month_end, **kw))
+    concentration = to_pandas(sql_concentration(reps, opps, as_of=ctx.as_of, **kw)).tail(12)
+    idle = to_pandas(idle_capacity(reps, opps, as_of=month_end, **kw))
     idle = idle[idle["period"] == month].drop(columns=["period"])
     over = int((load["status"] == "over").sum())
     unknown = int((load["status"] == "unknown").sum())

@@ -53,12 +53,12 @@ def build(ctx: SectionContext) -> Section:
         if "name" in names.columns
         else names[["campaign_id"]].assign(name=None)
     )
-    table = to_pandas(campaign_performance(leads, opportunities, campaigns, **common))
+    table = to_pandas(campaign_performance(leads, opportunities, campaigns=campaigns, **common))
     table = table.merge(names, on="campaign_id", how="left")[
         ["campaign_id", "name", *shown[1:], "ci_low", "ci_high"]
     ]
     by_year = to_pandas(
-        campaign_performance(leads, opportunities, campaigns, freq="year", **common)
+        campaign_performance(leads, opportunities, campaigns=campaigns, freq="year", **common)
     )[["campaign_id", "period", *shown[1:]]]
     by_year["period"] = pd.to_datetime(by_year["period"]).dt.strftime("%Y")
     members = to_pandas(campaign_member_cvr(leads, opportunities, **common))
@@ -71,7 +71,7 @@ def build(ctx: SectionContext) -> Section:
             ["campaign_id", "owner_id", "lead_count", "sql_count", "rate", "campaign_rate", "lift"]
         ]
     )
-    alerts = to_pandas(campaign_alerts(leads, opportunities, campaigns, **common))
+    alerts = to_pandas(campaign_alerts(leads, opportunities, campaigns=campaigns, **common))
     alerts = (
         alerts[alerts["alert"]]
         .sort_values(["period", "campaign_id"], ascending=[False, True], kind="mergesort")

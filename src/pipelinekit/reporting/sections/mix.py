@@ -30,7 +30,7 @@ def build(ctx: SectionContext) -> Section:
     """
     opps, leads = ctx.table("opportunities"), ctx.table("leads")
     kw: dict[str, Any] = {"as_of": ctx.as_of, "tz": ctx.tz}
-    mix = to_pandas(sql_mix(opps, leads, **kw))
+    mix = to_pandas(sql_mix(leads, opps, **kw))
     wide = mix.pivot_table(
         index="period", columns="origin", values="numerator", aggfunc="sum", fill_value=0
     )
@@ -44,7 +44,7 @@ def build(ctx: SectionContext) -> Section:
             monthly[column] = 0
         monthly[f"{origin}_share"] = monthly[column] / monthly["sql_count"]
     monthly = monthly.tail(12).reset_index(drop=True)
-    comparison = to_pandas(origin_comparison(opps, leads, **kw))
+    comparison = to_pandas(origin_comparison(leads, opps, **kw))
     month = last_full_month(ctx.as_of)
     notes = (
         Note("mix_origin"),

@@ -10,7 +10,6 @@ from pipelinekit.metrics.outcomes import (
     pipeline_velocity,
     sales_cycle,
     win_rate,
-    win_rate_by,
 )
 from pipelinekit.metrics.pipeline import (
     open_pipeline,
@@ -48,13 +47,17 @@ def build(ctx: SectionContext) -> Section:
         to_pandas(win_rate(opps, weight=w, **kw)).assign(weight=w) for w in ("count", "amount")
     ]
     win = pd.concat(rates, ignore_index=True)
-    stale = to_pandas(stale_opportunities(opps, ctx.table("activities"), history, **kw))
+    stale = to_pandas(
+        stale_opportunities(ctx.table("activities"), opps, stage_changes=history, **kw)
+    )
     tables = {
-        "open pipeline by stage": to_pandas(open_pipeline(opps, history, **kw)),
+        "open pipeline by stage": to_pandas(open_pipeline(opps, stage_changes=history, **kw)),
         "win rate": win[["weight", "numerator", "denominator", "rate", "ci_low", "ci_high"]],
         "sales cycle": to_pandas(sales_cycle(opps, **kw)),
         "velocity": to_pandas(pipeline_velocity(opps, **kw)),
-        "win rate by source": to_pandas(win_rate_by(opps, ctx.table("leads"), by="source", **kw)),
+        "win rate by source": to_pandas(
+            win_rate(opps, leads=ctx.table("leads"), by="source", **kw)
+        ),
     }
     if history is not None:
         tables["time in stage"] = to_pandas(time_in_stage(history, **kw))
