@@ -103,7 +103,7 @@ def read_tables(
     problems: list[Problem] = []
     tables: dict[str, Any] = {}
     for table, file in _table_files(folder, problems).items():
-        frame = _read_file(table, file, encoding, backend, problems)
+        frame = read_file(table, file, encoding, backend, problems)
         if frame is not None:
             tables[table] = frame
     return tables, problems
@@ -313,7 +313,7 @@ def _available_memory() -> int | None:
     return None
 
 
-def _read_file(
+def read_file(
     table: str, file: Path, encoding: str, backend: Backend, problems: list[Problem]
 ) -> Any | None:
     """Read one table file; None (and a problem) when it cannot be read."""

@@ -45,7 +45,7 @@ from pipelinekit import _parse
 from pipelinekit.dataset import Dataset
 from pipelinekit.errors import ConfigError, Problem, SchemaError
 from pipelinekit.io.files import SUFFIXES
-from pipelinekit.io.files import _read_file as read_file
+from pipelinekit.io.files import read_file
 from pipelinekit.io.presets.model import (
     CollapseRepeats,
     Condition,
