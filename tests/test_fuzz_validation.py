@@ -64,7 +64,10 @@ def broken(draw: st.DrawFn) -> tuple[Tables, list[Fault]]:
             "enum": ENUM_COLUMNS,
             "orphan": FKS,
         }
-        table, column = draw(st.sampled_from(pools[kind]))
+        pool = [(t, c) for t, c in pools[kind] if t in tables]  # optional tables may be absent
+        if not pool:
+            continue
+        table, column = draw(st.sampled_from(pool))
         frame = tables[table]
         minimum = 2 if kind == "duplicate" else 1
         if (
@@ -117,7 +120,7 @@ def _reported(tables: Tables) -> tuple[set[tuple[str, str, str]], bool]:
     return keys, True
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(broken())
 def test_every_injected_fault_is_reported(case: tuple[Tables, list[Fault]]) -> None:
     tables, faults = case
