@@ -14,7 +14,7 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pipelinekit import __version__
 from pipelinekit.errors import PipelineKitError, SchemaError, format_problems
@@ -92,19 +92,24 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> Any:
+    from pipelinekit._compat import has_polars
     from pipelinekit.dataset import read_dataset, sample_dataset
 
+    # the report computes on polars when it is installed: read straight into it
+    backend: Literal["pandas", "polars"] = "polars" if has_polars() else "pandas"
     if getattr(args, "data_dir", None) is None:
         if args.preset:
             raise PipelineKitError("--preset needs DATA_DIR, the directory of the CRM export")
-        return sample_dataset()
+        return sample_dataset(backend=backend)
     if args.preset:
         from pipelinekit.io.presets import read_preset
 
         return read_preset(
             args.data_dir, args.preset, tz=args.tz, strict=args.strict, encoding=args.encoding
         )
-    return read_dataset(args.data_dir, tz=args.tz, strict=args.strict, encoding=args.encoding)
+    return read_dataset(
+        args.data_dir, tz=args.tz, strict=args.strict, encoding=args.encoding, backend=backend
+    )
 
 
 def _print_warnings(dataset: Any, errors_format: str) -> None:

@@ -44,8 +44,7 @@ import pandas as pd
 from pipelinekit import _parse
 from pipelinekit.dataset import Dataset
 from pipelinekit.errors import ConfigError, Problem, SchemaError
-from pipelinekit.io.files import SUFFIXES
-from pipelinekit.io.files import read_file
+from pipelinekit.io.files import SUFFIXES, read_file
 from pipelinekit.io.presets.model import (
     CollapseRepeats,
     Condition,
