@@ -122,3 +122,89 @@ def test_former_table_order_still_works_with_a_warning(name: str) -> None:
     new = today(ds)
     assert len(new) > 0
     pd.testing.assert_frame_equal(old, new)
+
+
+# ------------------------------------------------- zero_division and confidence
+
+
+def _rate_function_results(**options: Any) -> dict[str, pd.DataFrame]:
+    """Every public function with both options, called on the bundled sample."""
+    ds = pk.sample_dataset()
+    out = {}
+    for name in pk.__all__:
+        function = getattr(pk, name)
+        if not inspect.isfunction(function) or name == "win_rate_by":
+            continue
+        parameters = inspect.signature(function).parameters
+        if not {"zero_division", "confidence"} <= set(parameters):
+            continue
+        tables = [
+            getattr(ds, p.name)
+            for p in parameters.values()
+            if p.kind is p.POSITIONAL_OR_KEYWORD and p.name in pk.TABLES
+        ]
+        if not tables:
+            continue
+        keywords = dict(options)
+        for p in parameters.values():
+            if p.kind is p.KEYWORD_ONLY and p.name in pk.TABLES and p.name != "accounts":
+                keywords[p.name] = getattr(ds, p.name)
+        if "as_of" in parameters:
+            keywords["as_of"] = _DAY
+        out[name] = function(*tables, **keywords)
+    return out
+
+
+def test_every_function_returning_intervals_takes_zero_division_and_confidence() -> None:
+    ds = pk.sample_dataset()
+    for name in pk.__all__:
+        function = getattr(pk, name)
+        # Kaplan-Meier curves have a confidence band but no ratio of counts: a cohort
+        # without leads has no rows, so there is no zero denominator to decide on; the
+        # bottlenecks read a funnel table, whose steps with nothing to convert are
+        # never the bottleneck
+        skip = (
+            "win_rate_by",
+            "conversion_curve",
+            "conversion_curve_summary",
+            "bottleneck",
+            "stage_bottleneck",
+        )
+        if not inspect.isfunction(function) or name in skip:
+            continue
+        parameters = inspect.signature(function).parameters
+        if "ci_low" not in (function.__doc__ or "") or not parameters:
+            continue
+        assert {"zero_division", "confidence"} <= set(parameters), name
+    assert ds.leads is not None
+
+
+def test_confidence_changes_only_the_interval() -> None:
+    wide = _rate_function_results(confidence=0.99)
+    narrow = _rate_function_results(confidence=0.8)
+    assert len(wide) >= 20
+    for name, frame in wide.items():
+        other = narrow[name]
+        intervals = [c for c in frame.columns if c.endswith("ci_low")]
+        assert intervals, name
+        rest = [c for c in frame.columns if not c.endswith(("ci_low", "ci_high"))]
+        pd.testing.assert_frame_equal(frame[rest], other[rest], obj=name)
+        for low in intervals:
+            high = low.replace("ci_low", "ci_high")
+            both = frame[low].notna() & other[low].notna()
+            assert (frame.loc[both, low] <= other.loc[both, low] + 1e-12).all(), (name, low)
+            assert (frame.loc[both, high] >= other.loc[both, high] - 1e-12).all(), (name, high)
+            inner = both & (frame[high] > frame[low]) & (frame[low] > 0) & (frame[high] < 1)
+            if inner.any():
+                assert (frame.loc[inner, low] < other.loc[inner, low]).any(), (name, low)
+
+
+@pytest.mark.parametrize("bad", [0, 1, 1.5, "0.9", True])
+def test_a_bad_confidence_is_refused_before_any_work(bad: Any) -> None:
+    from pipelinekit.errors import ConfigError
+
+    ds = pk.sample_dataset()
+    with pytest.raises(ConfigError, match="confidence"):
+        pk.cadence_summary(ds.leads, ds.activities, as_of=_DAY, confidence=bad)
+    with pytest.raises(ConfigError, match="confidence"):
+        pk.sql_mix(ds.leads, ds.opportunities, confidence=bad)

@@ -192,10 +192,17 @@ def with_rates(
     denominator: str,
     zero_division: ZeroDivision,
     prefix: str = "",
+    *,
+    confidence: float = 0.95,
 ) -> nw.LazyFrame[Any]:
     """``frame`` with ``{prefix}rate``, ``{prefix}ci_low``, ``{prefix}ci_high``."""
     return with_rate_columns(
-        frame, numerator, denominator, zero_division=zero_division, prefix=prefix
+        frame,
+        numerator,
+        denominator,
+        zero_division=zero_division,
+        confidence=confidence,
+        prefix=prefix,
     )
 
 

@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._checks import check_positive_int, check_single_by
+from pipelinekit._checks import check_confidence, check_positive_int, check_single_by
 from pipelinekit._exprs import flag
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts import Facts
@@ -194,6 +194,7 @@ def abm_summary(
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     facts: Facts | None = None,
     by_tier: bool | None = None,
 ) -> FrameT:
@@ -217,6 +218,8 @@ def abm_summary(
         Dataset time zone; tz-aware timestamp columns are converted to it.
     zero_division
         Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
 
     facts
         Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
@@ -261,6 +264,7 @@ def abm_summary(
     [[1.0, 2.0]]
     """
     freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
+    confidence = check_confidence(confidence)
     by_tier = check_single_by(
         by, column="target_tier", function="abm_summary", old_flag="by_tier", old_value=by_tier
     )
@@ -275,7 +279,7 @@ def abm_summary(
         by_tier=by_tier,
         facts=facts,
     )
-    result = _abm_summary(targets, tables, session, freq, by_tier, zero_division)
+    result = _abm_summary(targets, tables, session, freq, by_tier, zero_division, confidence)
     return session.finish(result)  # type: ignore[no-any-return]
 
 
@@ -286,6 +290,7 @@ def _abm_summary(
     freq: Freq | None,
     by_tier: bool,
     zero_division: ZeroDivision,
+    confidence: float,
 ) -> LazyFrame:
     keys = period_keys(freq)
     events = _events(tables, period_bucket(freq)).join(
@@ -313,7 +318,11 @@ def _abm_summary(
     )
     is_amount = nw.col("metric") == "won_amount"
     result = (
-        rows.with_columns(*rate_columns("numerator", "denominator", zero_division=zero_division))
+        rows.with_columns(
+            *rate_columns(
+                "numerator", "denominator", zero_division=zero_division, confidence=confidence
+            )
+        )
         .with_columns(
             nw.when(~is_amount).then(nw.col("ci_low")).cast(FLOAT).alias("ci_low"),
             nw.when(~is_amount).then(nw.col("ci_high")).cast(FLOAT).alias("ci_high"),

@@ -43,6 +43,7 @@ from typing import Any, Literal, TypeVar, get_args
 import narwhals as nw
 
 from pipelinekit import _compat
+from pipelinekit._checks import check_confidence
 from pipelinekit._exprs import (
     flag,
     is_call,
@@ -274,6 +275,7 @@ def connect_rate(
     direction: str | None = None,
     as_of: AsOf | None = None,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     leads: Any = None,
     tz: str = "Asia/Tokyo",
     facts: Facts | None = None,
@@ -300,6 +302,8 @@ def connect_rate(
         Ignore calls after the end of this day; ``None`` keeps every row.
     zero_division
         Rate of a group without calls: ``"nan"`` (default), ``"0"`` or ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
     leads
         Canonical leads table (same frame library), needed only when ``by`` names a
         lead column; activity columns win over lead columns of the same name.
@@ -334,6 +338,7 @@ def connect_rate(
     period_freq = optional_freq(freq)
     wanted = check_option("direction", direction, DIRECTIONS, optional=True)
     zero_division = check_zero_division(zero_division)
+    confidence = check_confidence(confidence)
     cutoff = optional_cutoff(as_of)
     frames = [activities] if leads is None else [activities, leads]
     lfs, session = _compat.enter(frames, function="connect_rate")
@@ -350,6 +355,7 @@ def connect_rate(
         "numerator",
         "denominator",
         zero_division,
+        confidence=confidence,
     )
     return finish_sorted(session, table, group, zero_division=zero_division)  # type: ignore[no-any-return]
 
@@ -362,6 +368,7 @@ def call_connect_sql_chain(
     direction: str | None = None,
     as_of: AsOf | None = None,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     tz: str = "Asia/Tokyo",
 ) -> FrameT:
     """Call -> Connect -> SQL per period (架電 → 接続 → 商談化).
@@ -384,6 +391,8 @@ def call_connect_sql_chain(
         Ignore calls and opportunities after the end of this day.
     zero_division
         Value for periods without calls (connect rate) or connects (SQL ratio).
+    confidence
+        Level of the Wilson interval (default 0.95).
     tz
         Dataset time zone.
 
@@ -410,6 +419,7 @@ def call_connect_sql_chain(
     period_freq = check_freq(freq)
     wanted = check_option("direction", direction, DIRECTIONS, optional=True)
     zero_division = check_zero_division(zero_division)
+    confidence = check_confidence(confidence)
     cutoff = optional_cutoff(as_of)
     (lf_acts, lf_opps), session = _compat.enter(
         [activities, opportunities], function="call_connect_sql_chain"
@@ -446,7 +456,14 @@ def call_connect_sql_chain(
         .select("period", *int_counts(*names))
     )
     zero_value = 0.0 if zero_division == "0" else None
-    table = with_rates(table, "connect_count", "call_count", zero_division, "connect_")
+    table = with_rates(
+        table,
+        "connect_count",
+        "call_count",
+        zero_division,
+        "connect_",
+        confidence=confidence,
+    )
     table = table.with_columns(
         nw.when(nw.col("connect_count") > 0)
         .then(nw.col("sql_count").cast(nw.Float64) / nw.col("connect_count").cast(nw.Float64))
@@ -484,6 +501,7 @@ def email_engagement(
     denominator: EmailDenominator = "delivered",
     as_of: AsOf | None = None,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     leads: Any = None,
     tz: str = "Asia/Tokyo",
     facts: Facts | None = None,
@@ -513,6 +531,8 @@ def email_engagement(
     zero_division
         Rates of a group with nothing delivered: ``"nan"`` (default), ``"0"``,
         ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
     leads
         Canonical leads table, needed only when ``by`` names a lead column.
     tz
@@ -545,6 +565,7 @@ def email_engagement(
     period_freq = optional_freq(freq)
     mode = check_option("denominator", denominator, get_args(EmailDenominator))
     zero_division = check_zero_division(zero_division)
+    confidence = check_confidence(confidence)
     cutoff = optional_cutoff(as_of)
     frames = [activities] if leads is None else [activities, leads]
     lfs, session = _compat.enter(frames, function="email_engagement")
@@ -568,7 +589,9 @@ def email_engagement(
     table = aggregate(emails, group, *[nw.col(c).sum() for c in _EMAIL_COUNTS])
     table = table.select(*group, *int_counts(*_EMAIL_COUNTS))
     for name, prefix in (("opened", "open_"), ("clicked", "click_"), ("replied", "reply_")):
-        table = with_rates(table, f"{name}_count", "delivered_count", zero_division, prefix)
+        table = with_rates(
+            table, f"{name}_count", "delivered_count", zero_division, prefix, confidence=confidence
+        )
     return finish_sorted(  # type: ignore[no-any-return]
         session, table, group, zero_division=zero_division, denominator="delivered_count"
     )

@@ -11,6 +11,7 @@ from typing import Any, Literal, TypeVar, get_args
 import narwhals as nw
 
 from pipelinekit import _compat
+from pipelinekit._checks import check_confidence
 from pipelinekit._exprs import (
     flag,
 )
@@ -252,6 +253,7 @@ def _approach_rate(
     origin: str | None,
     as_of: AsOf | None,
     zero_division: ZeroDivision,
+    confidence: float,
     tz: str,
     country: str | None,
     facts: Facts | None,
@@ -262,6 +264,7 @@ def _approach_rate(
     period_freq = optional_freq(freq)
     wanted_origin = check_option("origin", origin, ORIGINS, optional=True)
     zero_division = check_zero_division(zero_division)
+    confidence = check_confidence(confidence)
     if country is not None:
         check_country(country)
     cutoff = optional_cutoff(as_of)
@@ -292,6 +295,7 @@ def _approach_rate(
         "numerator",
         "denominator",
         zero_division,
+        confidence=confidence,
     )
     return finish_sorted(session, table, group, zero_division=zero_division)
 
@@ -305,6 +309,7 @@ def same_day_approach_rate(
     origin: str | None = "inbound",
     as_of: AsOf | None = None,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     tz: str = "Asia/Tokyo",
     facts: Facts | None = None,
 ) -> FrameT:
@@ -329,6 +334,8 @@ def same_day_approach_rate(
         Leads created and touches made after the end of this day are ignored.
     zero_division
         Rate of a group without leads: ``"nan"`` (default), ``"0"``, ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
     tz
         Dataset time zone.
 
@@ -362,6 +369,7 @@ def same_day_approach_rate(
         origin=origin,
         as_of=as_of,
         zero_division=zero_division,
+        confidence=confidence,
         tz=tz,
         country=None,
         facts=facts,
@@ -378,6 +386,7 @@ def next_business_day_rate(
     origin: str | None = "inbound",
     country: str = DEFAULT_COUNTRY,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     tz: str = "Asia/Tokyo",
     facts: Facts | None = None,
 ) -> FrameT:
@@ -405,6 +414,8 @@ def next_business_day_rate(
         Holiday calendar (a code known to the ``holidays`` package), default ``"JP"``.
     zero_division
         Rate of a group without leads: ``"nan"`` (default), ``"0"``, ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
     tz
         Dataset time zone.
 
@@ -436,6 +447,7 @@ def next_business_day_rate(
         origin=origin,
         as_of=as_of,
         zero_division=zero_division,
+        confidence=confidence,
         tz=tz,
         country=country,
         facts=facts,

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._checks import check_single_by
+from pipelinekit._checks import check_confidence, check_single_by
 from pipelinekit._exprs import flag
 from pipelinekit.facts import Facts
 from pipelinekit.facts.journey import journey_frames
@@ -206,6 +206,7 @@ def nurturing_kpis(
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     facts: Facts | None = None,
     by_tier: bool | None = None,
 ) -> FrameT:
@@ -227,6 +228,8 @@ def nurturing_kpis(
         Dataset time zone.
     zero_division
         Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
 
     facts
         Precomputed facts of the same tables (:class:`pipelinekit.facts.Facts`,
@@ -264,6 +267,7 @@ def nurturing_kpis(
     2  valid_to_won_rate          1            1   1.0
     """
     freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
+    confidence = check_confidence(confidence)
     by_tier = check_single_by(
         by, column="target_tier", function="nurturing_kpis", old_flag="by_tier", old_value=by_tier
     )
@@ -278,7 +282,7 @@ def nurturing_kpis(
         by_tier=by_tier,
         facts=facts,
     )
-    result = _nurturing_kpis(targets, tables, session, freq, by_tier, zero_division)
+    result = _nurturing_kpis(targets, tables, session, freq, by_tier, zero_division, confidence)
     return session.finish(result)  # type: ignore[no-any-return]
 
 
@@ -289,6 +293,7 @@ def _nurturing_kpis(
     freq: Freq | None,
     by_tier: bool,
     zero_division: ZeroDivision,
+    confidence: float,
 ) -> LazyFrame:
     keys = period_keys(freq)
     lead_rows = with_period(
@@ -335,7 +340,11 @@ def _nurturing_kpis(
             nw.col("numerator").fill_null(0).cast(INT),
             nw.col("denominator").fill_null(0).cast(INT),
         )
-        .with_columns(*rate_columns("numerator", "denominator", zero_division=zero_division))
+        .with_columns(
+            *rate_columns(
+                "numerator", "denominator", zero_division=zero_division, confidence=confidence
+            )
+        )
         .select(
             *tier_output(by_tier),
             *keys,

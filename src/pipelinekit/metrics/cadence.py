@@ -37,6 +37,7 @@ import attrs
 import narwhals as nw
 
 from pipelinekit import _compat as engine
+from pipelinekit._checks import check_confidence
 from pipelinekit._exprs import flag
 from pipelinekit.domain import ActionStatus
 from pipelinekit.errors import ConfigError
@@ -380,12 +381,14 @@ def _summary(
     freq: Any,
     as_of: AsOf,
     zero_division: Any,
+    confidence: float,
     tz: str,
     facts: Facts | None,
 ) -> Any:
     keys = check_keys(by)
     period_freq = optional_freq(freq)
     zero_division = check_zero_division(zero_division)
+    confidence = check_confidence(confidence)
     cutoff = optional_cutoff(parse_as_of(as_of))
     assert cutoff is not None
     (lf_leads, lf_acts), session = engine.enter([leads, activities], function=function)
@@ -394,7 +397,7 @@ def _summary(
     table = _lead_compliance(
         lf_leads, lf_acts, cadence, cutoff=cutoff, tz=tz, facts=facts, **natives
     )
-    return _summarise(session, table, keys, period_freq, zero_division)
+    return _summarise(session, table, keys, period_freq, zero_division, confidence)
 
 
 def _lead_compliance(
@@ -433,6 +436,7 @@ def _summarise(
     keys: Sequence[str],
     period_freq: Freq | None,
     zero_division: ZeroDivision,
+    confidence: float,
 ) -> Any:
     """Per-lead statuses -> counts and the compliance rate per ``keys`` (and period)."""
     table, group = with_period(table, "created_at", keys, period_freq)
@@ -454,7 +458,7 @@ def _summarise(
         nw.col("compliant_count").alias("numerator"),
         (nw.col("compliant_count") + nw.col("short_count")).cast(nw.Int64).alias("denominator"),
     )
-    table = with_rates(table, "numerator", "denominator", zero_division)
+    table = with_rates(table, "numerator", "denominator", zero_division, confidence=confidence)
     return finish_sorted(session, table, group, zero_division=zero_division)
 
 
@@ -467,6 +471,7 @@ def cadence_summary(
     by: str | Sequence[str] = ("owner_id",),
     freq: Freq | None = None,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     tz: str = "Asia/Tokyo",
     facts: Facts | None = None,
 ) -> FrameT:
@@ -487,6 +492,8 @@ def cadence_summary(
     zero_division
         Rate of a group without eligible leads: ``"nan"`` (default), ``"0"``,
         ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
     tz
         Dataset time zone.
     facts
@@ -529,6 +536,7 @@ def cadence_summary(
         freq=freq,
         as_of=as_of,
         zero_division=zero_division,
+        confidence=confidence,
         tz=tz,
         facts=facts,
     )
@@ -558,6 +566,7 @@ def early_follow_up(
     by: str | Sequence[str] = ("owner_id",),
     freq: Freq | None = None,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
     tz: str = "Asia/Tokyo",
     facts: Facts | None = None,
 ) -> FrameT:
@@ -583,6 +592,8 @@ def early_follow_up(
         Period of ``created_at``; ``None``: no period column.
     zero_division
         Rate of a group without eligible leads.
+    confidence
+        Level of the Wilson interval (default 0.95).
     tz
         Dataset time zone.
     facts
@@ -617,6 +628,7 @@ def early_follow_up(
         freq=freq,
         as_of=as_of,
         zero_division=zero_division,
+        confidence=confidence,
         tz=tz,
         facts=facts,
     )

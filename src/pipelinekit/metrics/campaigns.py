@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat
+from pipelinekit._checks import check_confidence
 from pipelinekit._signature import former_table_order
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts.journey import opportunity_summary
@@ -190,12 +191,14 @@ def _performance(
     return grid.join(_counts(outcomes, ["_campaign", *keys]), on=["_campaign", *keys], how="left")
 
 
-def _cvr(zero_division: ZeroDivision) -> list[nw.Expr]:
+def _cvr(zero_division: ZeroDivision, confidence: float) -> list[nw.Expr]:
     """``numerator`` = SQL leads, ``denominator`` = leads, and the rate columns."""
     return [
         nw.col("sql_count").alias("numerator"),
         nw.col("lead_count").alias("denominator"),
-        *rate_columns("sql_count", "lead_count", zero_division=zero_division),
+        *rate_columns(
+            "sql_count", "lead_count", zero_division=zero_division, confidence=confidence
+        ),
     ]
 
 
@@ -220,6 +223,7 @@ def campaign_performance(
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
 ) -> FrameT:
     """Leads, SQLs, wins, won amount and lead -> SQL CVR per campaign.
 
@@ -241,6 +245,8 @@ def campaign_performance(
     zero_division
         CVR of a campaign (or period) with no leads: ``"nan"`` (default), ``"0"`` or
         ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
 
     Returns
     -------
@@ -266,6 +272,7 @@ def campaign_performance(
     2         NaN           1          0         0.0   0.0
     """
     freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
+    confidence = check_confidence(confidence)
     lf_leads, lf_opps, lf_campaigns, session = _enter_campaigns(
         leads, opportunities, campaigns, function="campaign_performance"
     )
@@ -278,7 +285,7 @@ def campaign_performance(
             *keys,
             *_COUNTS,
             "won_amount",
-            *_cvr(zero_division),
+            *_cvr(zero_division, confidence),
         )
         .sort(["campaign_id", *keys], nulls_last=True)
     )
@@ -293,6 +300,7 @@ def campaign_member_cvr(
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
 ) -> FrameT:
     """Lead -> SQL CVR by campaign x IS owner, the campaign's average and the lift.
 
@@ -307,6 +315,8 @@ def campaign_member_cvr(
         Dataset time zone.
     zero_division
         Rate when the denominator is 0: ``"nan"`` (default), ``"0"`` or ``"raise"``.
+    confidence
+        Level of the Wilson interval (default 0.95).
 
     Returns
     -------
@@ -332,6 +342,7 @@ def campaign_member_cvr(
     1          C1       R2   0.5           0.75  0.666667
     """
     _, zero_division, cutoff = check_options(None, zero_division, as_of)
+    confidence = check_confidence(confidence)
     lf_leads, lf_opps, _, session = _enter_campaigns(
         leads, opportunities, None, function="campaign_member_cvr"
     )
@@ -344,11 +355,12 @@ def campaign_member_cvr(
         )
         .with_columns(*_cast_counts("campaign_lead_count", "campaign_sql_count"))
         .with_columns(
-            *_cvr(zero_division),
+            *_cvr(zero_division, confidence),
             *rate_columns(
                 "campaign_sql_count",
                 "campaign_lead_count",
                 zero_division=zero_division,
+                confidence=confidence,
                 prefix="campaign_",
             ),
         )
@@ -401,6 +413,7 @@ def campaign_alerts(
     as_of: date | datetime | str,
     tz: str = "Asia/Tokyo",
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
 ) -> FrameT:
     """Period-over-period change of each campaign's CVR, flagged when significant.
 
@@ -428,6 +441,8 @@ def campaign_alerts(
     zero_division
         ``rate`` / ``previous_rate`` of a period without leads: ``"nan"`` (default),
         ``"0"`` or ``"raise"``. Such periods never alert.
+    confidence
+        Level of the Wilson interval (default 0.95).
 
     Returns
     -------
@@ -456,6 +471,7 @@ def campaign_alerts(
     _check_fraction(alpha, "alpha", low_open=True)
     _check_fraction(min_effect, "min_effect", low_open=False)
     _, zero_division, cutoff = check_options(freq, zero_division, as_of)
+    confidence = check_confidence(confidence)
     lf_leads, lf_opps, lf_campaigns, session = _enter_campaigns(
         leads, opportunities, campaigns, function="campaign_alerts"
     )
@@ -476,7 +492,7 @@ def campaign_alerts(
     critical = NormalDist().inv_cdf(1.0 - alpha / 2.0)
     z = nw.col("z")
     result = (
-        perf.with_columns(*_cvr(zero_division))
+        perf.with_columns(*_cvr(zero_division, confidence))
         .with_columns(
             previous("period").alias("previous_period"),
             previous("numerator").alias("previous_numerator"),
@@ -488,6 +504,7 @@ def campaign_alerts(
                 "previous_numerator",
                 "previous_denominator",
                 zero_division=zero_division,
+                confidence=confidence,
                 prefix="previous_",
             ),
             nw.when(both).then(p2 - p1).cast(FLOAT).alias("change"),

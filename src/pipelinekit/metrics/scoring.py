@@ -39,7 +39,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat
-from pipelinekit._checks import check_bool, check_positive_int
+from pipelinekit._checks import check_bool, check_confidence, check_positive_int
 from pipelinekit._exprs import flag
 from pipelinekit._signature import former_table_order
 from pipelinekit.breakdowns import EMPLOYEE_BANDS, Bands, band, check_bands
@@ -161,6 +161,7 @@ def _scores(
     employee_bands: Bands,
     revenue_bands: Bands,
     zero_division: ZeroDivision,
+    confidence: float,
 ) -> LazyFrame:
     """Every account with its segment, segment history, prior and score (unranked)."""
     sources = [SEGMENT_DIMENSIONS[d] for d in by]
@@ -227,7 +228,9 @@ def _scores(
         )
         .with_columns(
             nw.when(nw.col("_all_closed") > 0).then(p0).cast(nw.Float64()).alias("prior_rate"),
-            *rate_columns("numerator", "denominator", zero_division=zero_division),
+            *rate_columns(
+                "numerator", "denominator", zero_division=zero_division, confidence=confidence
+            ),
         )
         .with_columns(
             (
@@ -289,11 +292,13 @@ def _enter_scores(
     employee_bands: Bands,
     revenue_bands: Bands,
     zero_division: ZeroDivision,
+    confidence: float,
 ) -> tuple[LazyFrame, _compat.Session]:
     """Validate the shared options, enter the frames and score every account."""
     by_list, extra_list = _check_segments(by, extra)
     strength = _check_prior_strength(prior_strength)
     zero_division = check_zero_division(zero_division)
+    confidence = check_confidence(confidence)
     check_bands(employee_bands, name="employee_bands")
     check_bands(revenue_bands, name="revenue_bands")
     cutoff = as_of_cutoff(as_of)
@@ -311,6 +316,7 @@ def _enter_scores(
         employee_bands=employee_bands,
         revenue_bands=revenue_bands,
         zero_division=zero_division,
+        confidence=confidence,
     )
     return scored, session
 
@@ -329,6 +335,7 @@ def account_fit_scores(
     employee_bands: Bands = EMPLOYEE_BANDS,
     revenue_bands: Bands = REVENUE_BANDS,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
 ) -> FrameT:
     """Fit score of every account: the beta-smoothed win rate of its segment.
 
@@ -359,6 +366,8 @@ def account_fit_scores(
     zero_division
         Raw segment win rate when a segment has no closed opportunity: ``"nan"``
         (default), ``"0"`` or ``"raise"``. The score is defined regardless.
+    confidence
+        Level of the Wilson interval (default 0.95).
 
     Returns
     -------
@@ -404,6 +413,7 @@ def account_fit_scores(
         employee_bands=employee_bands,
         revenue_bands=revenue_bands,
         zero_division=zero_division,
+        confidence=confidence,
     )
     result = _ranked(scored)
     check_raise(result, zero_division, "account_fit_scores")
@@ -427,6 +437,7 @@ def target_suggestions(
     employee_bands: Bands = EMPLOYEE_BANDS,
     revenue_bands: Bands = REVENUE_BANDS,
     zero_division: ZeroDivision = "nan",
+    confidence: float = 0.95,
 ) -> FrameT:
     """Suggested target list: the ``top`` accounts by fit score, customers excluded.
 
@@ -441,7 +452,8 @@ def target_suggestions(
     exclude_targets
         Leave out accounts already marked ``is_target`` (default False: they stay,
         flagged in the ``is_target`` column).
-    by, extra, prior_strength, as_of, tz, employee_bands, revenue_bands, zero_division
+    by, extra, prior_strength, as_of, tz, employee_bands, revenue_bands, zero_division,
+    confidence
         As in :func:`account_fit_scores`.
 
     Returns
@@ -482,6 +494,7 @@ def target_suggestions(
         employee_bands=employee_bands,
         revenue_bands=revenue_bands,
         zero_division=zero_division,
+        confidence=confidence,
     )
     if exclude_customers:
         scored = scored.filter(~nw.col("is_customer"))
