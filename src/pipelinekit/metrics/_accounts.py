@@ -14,6 +14,7 @@ import attrs
 import narwhals as nw
 
 from pipelinekit import _compat as engine
+from pipelinekit._checks import check_confidence, check_single_by
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.facts import Facts, shared
 from pipelinekit.facts.activities import activity_facts
@@ -265,6 +266,45 @@ def enter_four(
             ),
         )
     return target_accounts(lf_accounts, by_tier=by_tier), tables, session
+
+
+#: Builds a tier panel: (targets, tables, session, freq, by_tier, zero_division,
+#: confidence) -> the panel's lazy frame.
+PanelBuild = Callable[
+    [LazyFrame, AccountTables, engine.Session, "Freq | None", bool, ZeroDivision, float],
+    LazyFrame,
+]
+
+
+def tier_panel(
+    build: PanelBuild,
+    tables: tuple[Any, Any, Any, Any],
+    *,
+    function: str,
+    freq: Freq | None,
+    by: object,
+    by_tier: bool | None,
+    as_of: date | datetime | str,
+    tz: str,
+    zero_division: ZeroDivision,
+    confidence: float,
+    facts: Facts | None,
+) -> Any:
+    """Validate the options of a per-tier panel, enter the four tables, build, finish.
+
+    ``tables`` are accounts, leads, activities, opportunities; ``by`` groups by
+    ``target_tier`` (``by_tier`` is its deprecated spelling).
+    """
+    freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
+    confidence = check_confidence(confidence)
+    grouped = check_single_by(
+        by, column="target_tier", function=function, old_flag="by_tier", old_value=by_tier
+    )
+    targets, prepared, session = enter_four(
+        *tables, function=function, cutoff=cutoff, tz=tz, by_tier=grouped, facts=facts
+    )
+    result = build(targets, prepared, session, freq, grouped, zero_division, confidence)
+    return session.finish(result)
 
 
 def target_accounts(accounts: LazyFrame, *, by_tier: bool) -> LazyFrame:

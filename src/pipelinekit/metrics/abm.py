@@ -38,7 +38,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._checks import check_confidence, check_positive_int, check_single_by
+from pipelinekit._checks import check_positive_int
 from pipelinekit._exprs import flag
 from pipelinekit.errors import ConfigError
 from pipelinekit.facts import Facts
@@ -49,7 +49,6 @@ from pipelinekit.metrics._accounts import (
     AccountTables,
     Bucket,
     account_events,
-    check_options,
     check_raise,
     checkpoint,
     enter_four,
@@ -61,6 +60,7 @@ from pipelinekit.metrics._accounts import (
     sort_keys,
     tag_targets,
     tier_output,
+    tier_panel,
     tier_sizes,
     widen,
 )
@@ -263,24 +263,19 @@ def abm_summary(
     >>> out.loc[out["metric"] == "lead_coverage", ["numerator", "denominator"]].values.tolist()
     [[1.0, 2.0]]
     """
-    freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
-    confidence = check_confidence(confidence)
-    by_tier = check_single_by(
-        by, column="target_tier", function="abm_summary", old_flag="by_tier", old_value=by_tier
-    )
-    targets, tables, session = enter_four(
-        accounts,
-        leads,
-        activities,
-        opportunities,
+    return tier_panel(  # type: ignore[no-any-return]
+        _abm_summary,
+        (accounts, leads, activities, opportunities),
         function="abm_summary",
-        cutoff=cutoff,
-        tz=tz,
+        freq=freq,
+        by=by,
         by_tier=by_tier,
+        as_of=as_of,
+        tz=tz,
+        zero_division=zero_division,
+        confidence=confidence,
         facts=facts,
     )
-    result = _abm_summary(targets, tables, session, freq, by_tier, zero_division, confidence)
-    return session.finish(result)  # type: ignore[no-any-return]
 
 
 def _abm_summary(

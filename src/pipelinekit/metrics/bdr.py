@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import narwhals as nw
 
 from pipelinekit import _compat as engine
-from pipelinekit._checks import check_confidence, check_single_by
+from pipelinekit._checks import check_single_by
 from pipelinekit._exprs import flag
 from pipelinekit.facts import Facts
 from pipelinekit.facts.journey import journey_frames
@@ -34,6 +34,7 @@ from pipelinekit.metrics._accounts import (
     sorted_frame,
     tag_targets,
     tier_output,
+    tier_panel,
     tier_sizes,
     widen,
     with_period,
@@ -266,24 +267,19 @@ def nurturing_kpis(
     1  sql_to_valid_rate          1            1   1.0
     2  valid_to_won_rate          1            1   1.0
     """
-    freq, zero_division, cutoff = check_options(freq, zero_division, as_of)
-    confidence = check_confidence(confidence)
-    by_tier = check_single_by(
-        by, column="target_tier", function="nurturing_kpis", old_flag="by_tier", old_value=by_tier
-    )
-    targets, tables, session = enter_four(
-        accounts,
-        leads,
-        activities,
-        opportunities,
+    return tier_panel(  # type: ignore[no-any-return]
+        _nurturing_kpis,
+        (accounts, leads, activities, opportunities),
         function="nurturing_kpis",
-        cutoff=cutoff,
-        tz=tz,
+        freq=freq,
+        by=by,
         by_tier=by_tier,
+        as_of=as_of,
+        tz=tz,
+        zero_division=zero_division,
+        confidence=confidence,
         facts=facts,
     )
-    result = _nurturing_kpis(targets, tables, session, freq, by_tier, zero_division, confidence)
-    return session.finish(result)  # type: ignore[no-any-return]
 
 
 def _nurturing_kpis(
