@@ -44,6 +44,7 @@ from pipelinekit.errors import ConfigError
 from pipelinekit.facts import Facts
 from pipelinekit.metrics._accounts import (
     ALL_TIERS,
+    DAILY_COUNTS,
     FLOAT,
     INT,
     AccountTables,
@@ -111,17 +112,18 @@ def _events(tables: AccountTables, bucket: Bucket | None = None) -> LazyFrame:
     ``valid_opportunities``, ``won`` and ``won_amount`` (value = amount). Each event
     falls in the bucket of its own time.
     """
-    acts, opps = tables.activities, tables.opportunities
-    touches = acts.filter(nw.col("is_touch"))
-    connects = acts.filter(nw.col("is_connect"))
-    key_people = acts.filter(nw.col("is_key_person_connect"))
+    days, opps = tables.activity_days, tables.opportunities
     won = opps.filter(nw.col("_won") == 1)
+    # activities come counted per account and day: a day lies in one period of every
+    # freq, so summing the daily counts per period equals counting the activities
+    activity_events = [
+        account_events(days.filter(nw.col(name) > 0), "day", name, nw.col(name), bucket=bucket)
+        for name in DAILY_COUNTS.values()
+    ]
     return nw.concat(
         [
             account_events(tables.leads, "created_at", "leads", bucket=bucket),
-            account_events(touches, "occurred_at", "touches", bucket=bucket),
-            account_events(connects, "occurred_at", "connects", bucket=bucket),
-            account_events(key_people, "occurred_at", "key_person_connects", bucket=bucket),
+            *activity_events,
             account_events(opps, "created_at", "sqls", bucket=bucket),
             account_events(
                 opps.filter(~nw.col("validated_at").is_null()),
