@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 EXTRAS := engines,dev,docs
 
-.PHONY: demo test test-engines lint typecheck unit browser bench docs notebooks clean
+.PHONY: demo test test-engines test-lean lint typecheck unit browser bench docs notebooks clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,20 @@ test-engines: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[spark]" "dask[dataframe]"
 	$(BIN)/python -m pytest -q -p no:cacheprovider -m engines --timeout=900 --durations=20 tests/engines
 
+## The default install alone (pandas, polars, pyarrow; no DuckDB, no PySpark), in its own
+## environment: the report on the sample and the checks in tests/lean.
+LEAN_VENV := .venv-lean
+$(LEAN_VENV)/.installed-stamp: pyproject.toml
+	$(PYTHON) -m venv $(LEAN_VENV)
+	$(LEAN_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LEAN_VENV)/bin/python -m pip install --quiet -e . "pytest>=8.0"
+	touch $@
+
+test-lean: $(LEAN_VENV)/.installed-stamp
+	$(LEAN_VENV)/bin/pipelinekit report --sections summary --quiet > /dev/null
+	PIPELINEKIT_LEAN=1 $(LEAN_VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		-o addopts="" tests/lean
+
 ## Benchmarks at 100k and 1M leads (data generated into benchmarks/data, reused):
 ## pipelinekit vs hand-written pandas / polars / DuckDB SQL; writes
 ## benchmarks/results/latest.json. Takes about 15 minutes on 2 cores.
@@ -72,4 +86,4 @@ notebooks: $(STAMP)
 		sys.exit('notebooks with outputs (strip them): ' + ', '.join(bad) if bad else 0)"
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(LEAN_VENV) site .pytest_cache .mypy_cache .ruff_cache

@@ -8,10 +8,10 @@ DuckDB relation in -> DuckDB relation out, PySpark in -> PySpark out).
 Engines:
 
 ========================  ============================================================
-pandas, pyarrow           computed on polars when polars is installed (several times
-                          faster on the grouped, windowed work the metrics do: no
-                          ordered windows on pyarrow at all) and converted back on the
-                          way out; without polars pandas runs through narwhals itself
+pandas, pyarrow           computed on polars, a dependency (several times faster on
+                          the grouped, windowed work the metrics do; no ordered
+                          windows on pyarrow at all; numpy-backed pandas has no
+                          integer null) and converted back on the way out
 polars (eager or lazy)    natively; eager in -> eager out, lazy in -> lazy out
 DuckDB relations          natively on the relations' own connection; time zones are
                           converted with DuckDB's ``timezone()``, never the
@@ -219,10 +219,12 @@ def enter(frames: Sequence[Any], *, function: str) -> tuple[list[nw.LazyFrame[An
     if impl is nw.Implementation.PYSPARK:
         _check_spark_session(wrapped[0].to_native(), function=function)
     eager = all(isinstance(w, nw.DataFrame) for w in wrapped)
-    accelerated = eager and impl in _EAGER_LIBRARIES and has_polars()
-    if impl is nw.Implementation.PYARROW and not has_polars():
+    accelerated = eager and impl in _EAGER_LIBRARIES
+    if accelerated and not has_polars():
         raise UnsupportedEngineError(
-            f"{function}: pyarrow tables need polars installed (pip install 'pipelinekit[engines]')"
+            f"{function}: {SUPPORTED_ENGINES[impl]} tables are computed on polars, a "
+            "dependency of pipelinekit that cannot be imported here; reinstall it "
+            "(pip install 'polars>=1.20', or polars-lts-cpu on a CPU without AVX2)"
         )
     lazies: list[nw.LazyFrame[Any]] = []
     for w in wrapped:

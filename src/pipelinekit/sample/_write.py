@@ -80,7 +80,7 @@ def _write_csv(df: pd.DataFrame, path: str) -> None:
 
 def _write_parquet(df: pd.DataFrame, path: str) -> None:
     if not _common.USE_ARROW:
-        msg = "format='parquet' needs pyarrow: pip install 'pipelinekit[engines]'"
+        msg = "format='parquet' needs pyarrow (a dependency): pip install 'pyarrow>=17'"
         raise ImportError(msg)
     import pyarrow as pa
     import pyarrow.parquet as pa_parquet
