@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import attrs
 import narwhals as nw
 
-from pipelinekit.errors import ConfigError, SchemaError, UnsupportedEngineError
+from pipelinekit.errors import ConfigError, Problem, SchemaError, UnsupportedEngineError
 
 __all__ = [
     "SUPPORTED_ENGINES",
@@ -340,8 +340,51 @@ def to_local_naive(
                 hint="read the data with pipelinekit.read_dataset or validate it first",
             )
     if zoned:
+        if frame.implementation is nw.Implementation.PYSPARK:
+            _check_spark_instants(frame, zoned, tz=tz, table=table)
         frame = _convert_zones(frame, zoned, _check_tz(tz))
     return frame.with_columns(*casts) if casts else frame
+
+
+def _check_spark_instants(
+    frame: nw.LazyFrame[Any], names: Sequence[str], *, tz: str, table: str
+) -> None:
+    """Refuse Spark ``TIMESTAMP`` (local time zone) columns whose meaning is ambiguous.
+
+    A ``TIMESTAMP`` column holds instants, and pipelinekit converts it to wall-clock
+    time in ``tz``. But ``spark.createDataFrame(pandas_df)`` also turns *naive* pandas
+    timestamps (wall-clock times in ``tz``) into ``TIMESTAMP`` under the default
+    ``spark.sql.timestampType``, reading them in the session time zone (UTC), so the
+    conversion would shift them by the zone's offset. The two readings agree only when
+    ``tz`` is UTC; otherwise the column is accepted only when the session creates naive
+    values as ``TIMESTAMP_NTZ`` (then a ``TIMESTAMP`` column was meant as instants).
+    """
+    if tz.upper() in _UTC_NAMES:
+        return
+    conf = frame.to_native().sparkSession.conf
+    if str(conf.get("spark.sql.timestampType", "TIMESTAMP_LTZ")).upper() == "TIMESTAMP_NTZ":
+        return
+    problems = [
+        Problem(
+            table=table,
+            column=name,
+            rule="ambiguous_timestamp",
+            message=(
+                f"Spark TIMESTAMP (local time zone) column in a UTC session, dataset time "
+                f"zone {tz}: as instants its values move to {tz} wall-clock time, but "
+                f"naive values (spark.createDataFrame(pandas_df)) are wall-clock times "
+                f"already, and the two readings differ by the zone offset"
+            ),
+            hint=(
+                "spark.conf.set('spark.sql.timestampType', 'TIMESTAMP_NTZ') before "
+                "building the frames (naive values stay wall-clock, TIMESTAMP columns "
+                f"are converted as instants), or F.col('{name}').cast('timestamp_ntz') "
+                "when the values are wall-clock times"
+            ),
+        )
+        for name in names
+    ]
+    raise SchemaError(problems)
 
 
 def _convert_zones(frame: nw.LazyFrame[Any], names: Sequence[str], tz: str) -> nw.LazyFrame[Any]:

@@ -50,6 +50,8 @@ def spark_session() -> Any:
             SparkSession.builder.master("local[2]")
             .appName("pipelinekit-conformance")
             .config("spark.sql.session.timeZone", "UTC")
+            # naive values become TIMESTAMP_NTZ, so TIMESTAMP columns are instants
+            .config("spark.sql.timestampType", "TIMESTAMP_NTZ")
             .config("spark.sql.shuffle.partitions", "1")
             # tiny data: compiling generated code costs more than it saves
             .config("spark.sql.codegen.wholeStage", "false")

@@ -109,6 +109,51 @@ def test_spark_zone_conversion_keeps_the_dst_tie(spark: Any) -> None:
     ]
 
 
+def _allocation_from_naive_pandas(spark: Any, timestamp_type: str) -> Any:
+    """Monthly SQL allocation on frames built the usual way: createDataFrame(pandas)."""
+    from pipelinekit import sql_allocation
+
+    data = dataset("sample")
+    previous = spark.conf.get("spark.sql.timestampType")
+    spark.conf.set("spark.sql.timestampType", timestamp_type)
+    try:
+        reps = spark.createDataFrame(data.tables["reps"])
+        opps = spark.createDataFrame(data.tables["opportunities"])
+        kinds = dict(opps.dtypes)
+        result = sql_allocation(reps, opps, tz=data.tz, freq="month")
+        return kinds, result
+    finally:
+        spark.conf.set("spark.sql.timestampType", previous)
+
+
+def test_naive_pandas_in_a_default_spark_session_is_refused_not_shifted(spark: Any) -> None:
+    from pipelinekit.errors import SchemaError
+
+    with pytest.raises(SchemaError) as err:
+        _allocation_from_naive_pandas(spark, "TIMESTAMP_LTZ")
+    problems = err.value.problems
+    assert {(p.table, p.column, p.rule) for p in problems} == {
+        ("opportunities", "created_at", "ambiguous_timestamp")
+    }
+    message = str(err.value)
+    assert "Asia/Tokyo" in message
+    assert "UTC" in message
+    assert "spark.sql.timestampType" in message
+    assert "timestamp_ntz" in message
+
+
+def test_naive_pandas_in_an_ntz_session_gives_the_pandas_answer(spark: Any) -> None:
+    from pipelinekit import sql_allocation
+
+    kinds, got = _allocation_from_naive_pandas(spark, "TIMESTAMP_NTZ")
+    assert kinds["created_at"] == "timestamp_ntz"
+    data = dataset("sample")
+    want = sql_allocation(
+        data.tables["reps"], data.tables["opportunities"], tz=data.tz, freq="month"
+    )
+    assert_same_result(got, want, label="sql_allocation from createDataFrame(pandas)")
+
+
 # --- Dask is refused -------------------------------------------------------------------
 
 
