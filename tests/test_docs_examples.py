@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = [
     "docs/guides/engines.md",
     "docs/guides/presets.md",
+    "docs/guides/report.md",
     "docs/concepts/funnel-modes.md",
     "docs/metrics/curves.md",
     "docs/metrics/transitions.md",

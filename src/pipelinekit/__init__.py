@@ -114,7 +114,7 @@ from pipelinekit.metrics.transitions import (
 )
 from pipelinekit.metrics.velocity import lead_velocity_rate
 from pipelinekit.rates import Rate, rate, wilson_interval
-from pipelinekit.reporting import Note, Report, latest_date, summary
+from pipelinekit.reporting import Note, Report, kpi_table, latest_date, summary, write_tables
 from pipelinekit.reporting import build_report as report
 from pipelinekit.schema import TABLES, from_objects, to_objects
 
@@ -173,6 +173,7 @@ __all__ = [
     "hot_leads",
     "idle_capacity",
     "journey",
+    "kpi_table",
     "latest_date",
     "lead_inflow",
     "lead_velocity_rate",
@@ -214,4 +215,5 @@ __all__ = [
     "win_probability_calibration",
     "win_rate",
     "win_rate_by",
+    "write_tables",
 ]

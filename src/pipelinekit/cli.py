@@ -72,7 +72,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     report.add_argument(
         "--tables-dir",
-        help="also write every section table as CSV into this directory (formula-safe)",
+        help="also write every section table and the long KPI table (kpis) into this "
+        "directory, in --tables-format",
+    )
+    report.add_argument(
+        "--tables-format",
+        choices=("csv", "parquet", "duckdb"),
+        default="csv",
+        help="csv (formula-safe, default), parquet (one file per table) or duckdb "
+        "(one database file, pipelinekit.duckdb, one table per section table)",
     )
     data_options(report)
 
@@ -141,9 +149,9 @@ def _report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.tables_dir:
-        from pipelinekit.reporting.export import write_tables_csv
+        from pipelinekit.reporting.export import write_tables
 
-        write_tables_csv(rep, args.tables_dir)
+        write_tables(rep, args.tables_dir, format=args.tables_format)
     if args.output:
         write_text_atomic(Path(args.output), text)
     else:
