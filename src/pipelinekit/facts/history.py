@@ -50,6 +50,7 @@ import narwhals as nw
 from pipelinekit import _compat
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.periods import parse_as_of
+from pipelinekit.types import Freq
 
 __all__ = [
     "HISTORY_FIELDS",
@@ -57,6 +58,7 @@ __all__ = [
     "check_days",
     "day_spine",
     "opportunity_states_on",
+    "snapshot_days",
 ]
 
 #: The opportunity fields that history rows carry, with their dtype in the states.
@@ -81,6 +83,37 @@ def check_days(days: Iterable[date | datetime | str]) -> tuple[date, ...]:
     (datetime.date(2025, 4, 1), datetime.date(2025, 4, 2))
     """
     return tuple(sorted({parse_as_of(d) for d in days}))
+
+
+def _period_end(day: date, freq: Freq) -> date:
+    """Last day of the ``freq`` period containing ``day`` (ISO weeks end on Sunday)."""
+    if freq == "day":
+        return day
+    if freq == "week":
+        return day + timedelta(days=6 - day.weekday())
+    months = {"month": 1, "quarter": 3, "year": 12}[freq]
+    first_month = (day.month - 1) // months * months + 1
+    month = first_month + months  # first month of the next period (13 = next January)
+    year = day.year + (month - 1) // 12
+    return date(year, (month - 1) % 12 + 1, 1) - timedelta(days=1)
+
+
+def snapshot_days(first: date, last: date, freq: Freq) -> tuple[date, ...]:
+    """The days a range is read at: every day (``"day"``), else the last day of each
+    ``freq`` period that overlaps ``[first, last]``, the last one cut at ``last``.
+
+    >>> snapshot_days(date(2025, 10, 1), date(2025, 10, 15), "week")
+    (datetime.date(2025, 10, 5), datetime.date(2025, 10, 12), datetime.date(2025, 10, 15))
+    >>> snapshot_days(date(2025, 11, 20), date(2026, 1, 10), "month")
+    (datetime.date(2025, 11, 30), datetime.date(2025, 12, 31), datetime.date(2026, 1, 10))
+    """
+    days: list[date] = []
+    day = first
+    while day <= last:
+        end = min(_period_end(day, freq), last)
+        days.append(end)
+        day = end + timedelta(days=1)
+    return tuple(days)
 
 
 def day_spine(like: nw.LazyFrame[Any], days: Sequence[date]) -> nw.LazyFrame[Any]:
