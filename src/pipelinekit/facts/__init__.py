@@ -283,15 +283,22 @@ def shared_states_on(
     stage_changes: Any,
 ) -> nw.LazyFrame[Any]:
     """Opportunity states at the end of ``days``: :meth:`Facts.opportunity_states_on` when
-    ``facts`` were built (in ``tz``) from these very native tables (``None`` for an
-    absent one never matches a given table), else computed here from the lazy frames
-    (naive local times, history in file order)."""
+    ``facts`` were built (in ``tz``) from these very native tables (a table passed as
+    ``None`` matches only a table the facts were not given), else computed here from
+    the lazy frames (naive local times, history in file order)."""
     natives = {
         "opportunities": opportunities,
         "opportunity_history": opportunity_history,
         "stage_changes": stage_changes,
     }
-    if facts is not None and facts.tz == tz and facts.covers(**natives):
+    if (
+        facts is not None
+        and facts.tz == tz
+        and all(
+            (name not in facts._natives) if native is None else facts.covers(**{name: native})
+            for name, native in natives.items()
+        )
+    ):
         return facts.opportunity_states_on(days)
     return opportunity_states_on(
         opportunity_frame, days=days, history=history_frame, stage_changes=stage_frame

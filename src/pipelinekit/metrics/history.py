@@ -485,15 +485,22 @@ def _movement_frame(
         nw.col("amount").alias("amount_end"),
         nw.col("expected_close_on").alias("expected_close_on_end"),
         nw.col("status"),
+        nw.col("closed_at").alias("_closed_b"),
         nw.col("open_flag").alias("_open_b"),
         nw.col("won_flag").alias("_won_b"),
         nw.col("lost_flag").alias("_lost_b"),
         _in_period("expected_close_on", period).alias("_in_b"),
     )
     joined = at_b.join(at_a, on="opportunity_id", how="left")
+    end_a = day_a + timedelta(days=1)
     created = nw.col("_open_a").is_null()  # not yet created at the end of a
-    scope = created | (nw.col("_open_a") == 1)
-    in_s = (nw.col("_open_a") == 1).fill_null(value=False) & nw.col("_in_a").fill_null(value=False)
+    # scope: created by the end of b and not closed by the end of a (a deal created in
+    # (a, b] whose closed_at is before the end of a, against the plausibility rule,
+    # is out of scope too)
+    closed_by_a = (nw.col("_closed_b") < end_a).fill_null(value=False)
+    open_a = (nw.col("_open_a") == 1).fill_null(value=False)
+    scope = (created & ~closed_by_a) | open_a
+    in_s = open_a & nw.col("_in_a").fill_null(value=False)
     in_e = nw.col("_in_b")
     amount_a = nw.col("amount_start").fill_null(0.0).cast(nw.Float64)
     amount_b = nw.col("amount_end").fill_null(0.0).cast(nw.Float64)
