@@ -147,25 +147,56 @@ def _history_rows(
     ).filter(~nw.col("opportunity_id").is_null() & ~nw.col("__pk_at").is_null())
 
 
-def _carried(
+def _history_union(
     history: nw.LazyFrame[Any] | None, stage_changes: nw.LazyFrame[Any] | None
 ) -> nw.LazyFrame[Any] | None:
-    """Every history row with each field carried forward (the state right after the
-    row) and ``__pk_next``: the time of the opportunity's next row (null for its last)."""
+    """The rows of both history tables in one shape (``None`` without either)."""
     parts = []
     if history is not None:
-        parts.append(_history_rows(history, at="changed_at", source=0, table="opportunity_history"))
+        parts.append(_history_rows(history, at="changed_at", source=1, table="opportunity_history"))
     if stage_changes is not None:
-        parts.append(_history_rows(stage_changes, at="entered_at", source=1, table="stage_changes"))
+        parts.append(_history_rows(stage_changes, at="entered_at", source=2, table="stage_changes"))
     if not parts:
         return None
-    rows = parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
-    return rows.with_columns(
-        *[
-            nw.col(name).fill_null(strategy="forward").over("opportunity_id", order_by=_ORDER)
-            for name in HISTORY_FIELDS
-        ],
-        nw.col("__pk_at").shift(-1).over("opportunity_id", order_by=_ORDER).alias("__pk_next"),
+    return parts[0] if len(parts) == 1 else nw.concat(parts, how="vertical")
+
+
+def _carried_to_days(base: nw.LazyFrame[Any], rows: nw.LazyFrame[Any]) -> nw.LazyFrame[Any]:
+    """Per (opportunity, day) of ``base`` each field's last non-empty history value
+    before the end of the day (null without one), as ``__pk_h_<field>``.
+
+    The day rows join the history rows as marker rows timed at the end of their day,
+    ordered before any history row of that same instant (a change at the next
+    midnight belongs to the next day); a forward fill per opportunity along
+    :data:`_ORDER` then carries every field into the markers. This costs one sort of
+    (history rows + opportunity-days) instead of a join of every history row with
+    every day.
+    """
+    markers = base.select(
+        nw.col("opportunity_id"),
+        nw.col("day"),
+        nw.col("__pk_end").alias("__pk_at"),
+        nw.lit(0).cast(nw.Int64).alias("__pk_src"),
+        nw.lit(0).cast(nw.Int64).alias("__pk_row"),
+        *[nw.lit(None).cast(dtype).alias(name) for name, dtype in HISTORY_FIELDS.items()],
+    )
+    changes = rows.select(
+        nw.col("opportunity_id"),
+        nw.lit(None).cast(nw.Datetime("us")).alias("day"),
+        nw.col("__pk_at"),
+        nw.col("__pk_src"),
+        nw.col("__pk_row"),
+        *[nw.col(name) for name in HISTORY_FIELDS],
+    )
+    both = nw.concat([markers, changes], how="vertical")
+    filled = both.with_columns(
+        nw.col(name).fill_null(strategy="forward").over("opportunity_id", order_by=_ORDER)
+        for name in HISTORY_FIELDS
+    )
+    return filled.filter(nw.col("__pk_src") == 0).select(
+        nw.col("opportunity_id"),
+        nw.col("day"),
+        *[nw.col(name).alias(f"__pk_h_{name}") for name in HISTORY_FIELDS],
     )
 
 
@@ -216,20 +247,9 @@ def opportunity_states_on(
         ],
     )
     base = opps.join(spine, how="cross").filter(nw.col("created_at") < nw.col("__pk_end"))
-    carried = _carried(history, stage_changes)
-    if carried is not None:
-        in_effect = (nw.col("__pk_at") < nw.col("__pk_end")) & (
-            nw.col("__pk_next").is_null() | (nw.col("__pk_next") >= nw.col("__pk_end"))
-        )
-        at_day = (
-            carried.join(spine, how="cross")
-            .filter(in_effect)
-            .select(
-                nw.col("opportunity_id"),
-                nw.col("day"),
-                *[nw.col(name).alias(f"__pk_h_{name}") for name in HISTORY_FIELDS],
-            )
-        )
+    rows = _history_union(history, stage_changes)
+    if rows is not None:
+        at_day = _carried_to_days(base, rows)
         base = base.join(at_day, on=["opportunity_id", "day"], how="left").with_columns(
             *[
                 nw.coalesce(nw.col(f"__pk_h_{name}"), nw.col(name)).cast(dtype).alias(name)
