@@ -96,6 +96,7 @@ CALLS: dict[str, Callable[[Tables], Any]] = {
         t["opportunities"],
         t["opportunity_history"],
         on=("2025-07-01", AS_OF),
+        freq="week",
         by="stage",
         close_period=("2025-10-01", AS_OF),
         stage_changes=t["stage_changes"],

@@ -574,6 +574,11 @@ def test_a_missing_amount_counts_one_and_adds_zero() -> None:
         2,
         70.0,
     ]
+    # its category names its non-zero parts: none, so "unchanged" though it was created
+    deals = pipeline_movement_deals(
+        opps, history, start="2025-10-01", end="2025-10-31", close_period=Q4
+    ).set_index("opportunity_id")
+    assert deals["category"].to_dict() == {"M1": "unchanged", "M2": "created"}
     # a missing expected close date is in no period
     opps["expected_close_on"] = opps["expected_close_on"].where(opps["opportunity_id"] != "M1")
     trend = pipeline_trend(opps, history, on=("2025-10-02", "2025-10-02"), close_period=Q4)
@@ -610,7 +615,8 @@ def test_movement_by_owner_and_empty_groups() -> None:
         (lambda o, h: pipeline_snapshot(o, h, on="2025-10-01", freq="week"), "freq needs a range"),
         (lambda o, h: pipeline_snapshot(o, h, on=("2025-10-02", "2025-10-01")), "after the last"),
         (lambda o, h: pipeline_snapshot(o, h, on="2025-10-01", freq="fortnight"), "freq"),
-        (lambda o, h: pipeline_trend(o, h, on="2025-10-01"), "on must be a"),
+        (lambda o, h: pipeline_trend(o, h, on="2025-10-01", freq="week"), "freq needs a range"),
+        (lambda o, h: pipeline_trend(o, h, on=("2025-10-01",)), "on must be a"),
         (
             lambda o, h: pipeline_movement(
                 o, h, start="2025-10-02", end="2025-10-02", close_period=Q4

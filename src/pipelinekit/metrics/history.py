@@ -5,16 +5,18 @@ Every function reads the opportunities' state at the end of given days from
 :func:`pipelinekit.facts.history.opportunity_states_on`: per field (``stage``,
 ``amount``, ``expected_close_on``, ``probability``, ``forecast_category``) the last
 non-empty value of the ``opportunity_history`` rows (and ``stage_changes`` rows,
-read as history with only a stage) dated before the end of the day, ordered by time
-then file order; without one, the opportunities row's value. Open, won and lost
+read as history with only a stage) dated before the end of the day; without one, the
+opportunities row's value. Rows are ordered by time; rows with the same timestamp by
+file order (the input's row order: the later row wins), ``opportunity_history`` rows
+before ``stage_changes`` rows. An empty cell never erases a value. Open, won and lost
 never come from history: open on d = created before the end of d and not closed
 before it; won = closed by then with ``is_won``; lost = closed and not won. A
 missing amount counts 1 in counts and 0 in sums; a missing expected close date is
 in no period.
 
 - :func:`pipeline_snapshot`: one row per opportunity and day.
-- :func:`pipeline_trend`: open count and amount per day, optionally only deals
-  expected to close in a target period.
+- :func:`pipeline_trend`: open count and amount per day (or week, month, ...), by
+  stage or any column, optionally only deals expected to close in a target period.
 - :func:`pipeline_movement_deals` and :func:`pipeline_movement`: the waterfall of a
   target close period P between days a < b, per deal and summed. Scope: deals created
   by the end of b and not closed by the end of a; S = open on a with expected close
@@ -35,7 +37,9 @@ in no period.
   as whole yen). "Pulled in" and "pushed out" mean moved into / out of P in either
   direction. A deal's ``category`` is its non-zero movement parts (created,
   pulled_in, amount_up, amount_down, pushed_out, won, lost) joined by ``+`` in that
-  order, else ``"unchanged"``.
+  order, else ``"unchanged"``; a deal whose amount is missing or 0 has only zero
+  parts, so it is ``"unchanged"`` even when it was created, moved or closed (the
+  ``*_count`` columns of :func:`pipeline_movement` still count it).
 
 Days are calendar days in the dataset time zone; the end of day d is d + 1 at
 00:00 (exclusive), so a change at 23:59:59 belongs to d.
@@ -352,15 +356,15 @@ def pipeline_trend(
     opportunities: FrameT,
     history: Any = None,
     *,
-    on: tuple[AsOf, AsOf],
-    freq: Freq = "week",
+    on: AsOf | tuple[AsOf, AsOf],
+    freq: Freq | None = None,
     stage_changes: Any = None,
     by: By = (),
     close_period: tuple[AsOf, AsOf] | None = None,
     tz: str = DEFAULT_TZ,
     facts: Facts | None = None,
 ) -> FrameT:
-    """Open pipeline count and amount at the end of each day of a range
+    """Open pipeline count and amount at the end of a day, or of each day of a range
     (パイプライン推移).
 
     Parameters
@@ -370,11 +374,13 @@ def pipeline_trend(
     history
         Optional ``opportunity_history`` (same frame library), in file order.
     on
-        ``(first, last)`` range of days, both inclusive.
+        One day, or a ``(first, last)`` range of days (both inclusive) read at
+        ``freq``.
     freq
-        ``"day"``: every day; ``"week"`` (default), ``"month"``, ``"quarter"``,
-        ``"year"``: the last day of each period in the range (the last one cut at
-        ``last``).
+        With a range: ``"day"`` (every day; the default) or ``"week"``,
+        ``"month"``, ``"quarter"``, ``"year"``: the last day of each such period in
+        the range (the last one cut at ``last``; ISO weeks end on Sunday). Not
+        allowed with one day.
     stage_changes
         Optional ``stage_changes``, read as history rows with only a stage.
     by
@@ -407,10 +413,12 @@ def pipeline_trend(
     0 2025-04-06           1        100.0
     1 2025-04-13           2        140.0
     2 2025-04-20           1        100.0
+    >>> pipeline_trend(opps, on="2025-04-10")
+             day  open_count  open_amount
+    0 2025-04-10           2        140.0
     """
     keys = check_by("by", by, reserved=TREND_RESERVED)
-    first, last = _check_period("on", on)
-    days = snapshot_days(first, last, check_optional_freq(freq) or "week")
+    days = _check_on(on, freq)
     period = None if close_period is None else _check_period("close_period", close_period)
     states, session = _states(
         "pipeline_trend", opportunities, history, stage_changes, days=days, tz=tz, facts=facts
