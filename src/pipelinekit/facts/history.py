@@ -215,7 +215,7 @@ def opportunity_states_on(
         Canonical opportunities (lazy, timestamps already naive local time); needs
         ``opportunity_id``, ``created_at``, ``closed_at`` and ``is_won``.
     days
-        The days (calendar dates) to read the state at.
+        The days (calendar dates) to read the state at; repeats count once.
     history
         Optional ``opportunity_history`` (``opportunity_id``, ``changed_at`` and any of
         :data:`HISTORY_FIELDS`), in file order (as given: call before any filter or
@@ -238,7 +238,7 @@ def opportunity_states_on(
         opportunities, "opportunities", ("opportunity_id", "created_at", "closed_at", "is_won")
     )
     names = opportunities.collect_schema().names()
-    spine = day_spine(opportunities, days)
+    spine = day_spine(opportunities, check_days(days))
     opps = opportunities.with_columns(
         nw.col("opportunity_id").cast(nw.String),
         *[
