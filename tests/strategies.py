@@ -12,6 +12,10 @@ a coarse grid so ties happen, activities before their lead was created, account-
 activities and opportunities, missing optional values, stage histories with gaps
 or out-of-order entries.
 
+``opportunity_histories()`` draws opportunities with an ``opportunity_history`` (and
+``stage_changes``) whose rows leave fields empty, share timestamps and straddle
+midnight, for the pipeline-history functions.
+
 ``journeys()`` draws lead-journey frames directly (the input of the funnel), with
 stage timestamps in any order and missing at random.
 
@@ -43,7 +47,15 @@ from pipelinekit import (
     Rep,
     StageChange,
 )
-from pipelinekit.domain import CHANNEL_OUTCOMES, Channel, Direction, Origin, Role
+from pipelinekit.domain import (
+    CHANNEL_OUTCOMES,
+    Channel,
+    Direction,
+    ForecastCategory,
+    OpportunityHistory,
+    Origin,
+    Role,
+)
 from pipelinekit.schema import table_for
 
 __all__ = [
@@ -56,6 +68,7 @@ __all__ = [
     "datasets",
     "journeys",
     "leads_with_history",
+    "opportunity_histories",
 ]
 
 #: First instant of generated data (wall-clock, dataset time zone).
@@ -345,3 +358,133 @@ def campaign_members(draw: st.DrawFn, leads: pd.DataFrame, *, max_rows: int = 12
             )
         )
     return canonical_frame(rows, CampaignMember)
+
+
+#: Times of day history rows and opportunities use: midnight, office hours and the
+#: last second of the day (a change at 23:59:59 belongs to its day).
+_TIMES_OF_DAY = (timedelta(0), timedelta(hours=9), timedelta(hours=23, minutes=59, seconds=59))
+#: Days (after START) of the drawn pipeline history.
+HISTORY_DAYS = 60
+_HISTORY_STAGES = ("list", "proposal", "quote")
+_HISTORY_AMOUNTS = (100.0, 250.0, 1000.0, 4000.0)
+
+
+@st.composite
+def _history_instant(draw: st.DrawFn, first_day: int = 0) -> datetime:
+    day = draw(st.integers(first_day, HISTORY_DAYS))
+    return START + timedelta(days=day) + draw(st.sampled_from(_TIMES_OF_DAY))
+
+
+@st.composite
+def _history_values(draw: st.DrawFn, *, complete: bool) -> dict[str, Any]:
+    """The five history fields, each empty at random (all set when ``complete``)."""
+
+    def maybe(strategy: st.SearchStrategy[Any]) -> Any:
+        return draw(strategy) if complete or draw(st.booleans()) else None
+
+    return {
+        "stage": maybe(st.sampled_from(_HISTORY_STAGES)),
+        "amount": maybe(st.sampled_from(_HISTORY_AMOUNTS)),
+        "expected_close_on": maybe(
+            st.integers(0, HISTORY_DAYS + 30).map(lambda d: (START + timedelta(days=d)).date())
+        ),
+        "probability": maybe(st.sampled_from([0.1, 0.4, 0.9])),
+        "forecast_category": maybe(st.sampled_from(list(ForecastCategory))),
+    }
+
+
+@st.composite
+def opportunity_histories(
+    draw: st.DrawFn, *, max_opportunities: int = 5, max_rows: int = 14, complete: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Opportunities with an ``opportunity_history`` and ``stage_changes``.
+
+    Times fall on midnight, 09:00 or 23:59:59 of days 0..``HISTORY_DAYS`` after START,
+    so rows straddle day ends; a third of the rows repeat the timestamp of a row of
+    the same deal (ties broken by file order); rows come in random order, some
+    of an unknown opportunity (``OX``) and some before their opportunity's creation.
+    Amounts are whole numbers or missing. With ``complete`` every opportunity has a
+    history row at its creation with every field set, no row of an unknown
+    opportunity, and the opportunities row holds the last value of each field (the
+    export of a CRM that records every change, as Salesforce does).
+    """
+    n = draw(st.integers(1, max_opportunities))
+    opps: list[dict[str, Any]] = []
+    rows: list[OpportunityHistory] = []
+    for i in range(n):
+        created = draw(_history_instant())
+        outcome = draw(st.sampled_from(["open", "won", "lost"]))
+        closed = None
+        if outcome != "open":
+            closed = created + timedelta(
+                days=draw(st.integers(0, 30)), hours=draw(st.integers(0, 15))
+            )
+        current = draw(_history_values(complete=False))
+        opps.append(
+            {
+                "opportunity_id": f"O{i}",
+                "created_at": created,
+                "closed_at": closed,
+                "is_won": None if closed is None else outcome == "won",
+                "owner_id": draw(st.sampled_from([None, "F1", "F2"])),
+                **current,
+            }
+        )
+        if complete:
+            rows.append(
+                OpportunityHistory(
+                    opportunity_id=f"O{i}",
+                    changed_at=created,
+                    **draw(_history_values(complete=True)),
+                )
+            )
+    ids = [o["opportunity_id"] for o in opps]
+    for _ in range(draw(st.integers(0, max_rows))):
+        choices = ids if complete else [*ids, "OX"]
+        oid = draw(st.sampled_from(choices))
+        same = [r.changed_at for r in rows if r.opportunity_id == oid]
+        if same and draw(st.integers(0, 2)) == 0:  # a tie with a row of the same deal
+            at = draw(st.sampled_from(same))
+        else:
+            at = draw(_history_instant())
+        if complete:
+            created = next(o["created_at"] for o in opps if o["opportunity_id"] == oid)
+            at = max(at, created)
+        values = draw(_history_values(complete=False))
+        rows.insert(
+            draw(st.integers(0, len(rows))),
+            OpportunityHistory(opportunity_id=oid, changed_at=at, **values),
+        )
+    if complete:
+        # the opportunities row holds the last value of every field (rows ordered by
+        # time, then file order)
+        ordered = sorted(enumerate(rows), key=lambda item: (item[1].changed_at, item[0]))
+        for opp in opps:
+            for field in (
+                "stage",
+                "amount",
+                "expected_close_on",
+                "probability",
+                "forecast_category",
+            ):
+                values = [
+                    getattr(r, field)
+                    for _, r in ordered
+                    if r.opportunity_id == opp["opportunity_id"] and getattr(r, field) is not None
+                ]
+                opp[field] = values[-1]
+    changes = []
+    if not complete:
+        for _ in range(draw(st.integers(0, 4))):
+            changes.append(
+                StageChange(
+                    opportunity_id=draw(st.sampled_from(ids)),
+                    stage=draw(st.sampled_from(_HISTORY_STAGES)),
+                    entered_at=draw(_history_instant()),
+                )
+            )
+    return {
+        "opportunities": canonical_frame([Opportunity(**o) for o in opps], Opportunity),
+        "opportunity_history": canonical_frame(rows, OpportunityHistory),
+        "stage_changes": canonical_frame(changes, StageChange),
+    }

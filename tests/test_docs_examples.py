@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +25,7 @@ PAGES = [
     "docs/metrics/transitions.md",
     "docs/metrics/attribution.md",
     "docs/metrics/velocity.md",
+    "docs/metrics/history.md",
 ]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
@@ -84,3 +86,51 @@ def test_conversion_over_time_pages_show_the_numbers_they_state(
     assert round(credit.loc["cmp-006", "first"]) == 27_838_000
     (velocity,) = run_blocks(ROOT / "docs/metrics/velocity.md")
     assert velocity["qualified_count"].tolist() == [28, 25, 32, 38]
+
+
+def test_pipeline_history_page_shows_the_numbers_it_states(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.chdir(ROOT)
+    by_stage, moves, deals = run_blocks(ROOT / "docs/metrics/history.md")
+    got = {r.stage: (r.open_count, r.open_amount) for r in by_stage.itertuples(index=False)}
+    assert got == {
+        "list": (11, 55_343_000.0),
+        "proposal": (10, 55_516_000.0),
+        "opportunity": (3, 9_661_000.0),
+        "quote": (7, 41_808_000.0),
+    }
+    parts = ("start", "created", "pulled_in", "amount_up", "amount_down", "pushed_out")
+    parts += ("won", "lost", "end")
+    row = moves.iloc[0]
+    assert [row[p] for p in parts] == [
+        162_328_000.0,
+        180_030_000.0,
+        22_270_000.0,
+        1_357_000.0,
+        0.0,
+        31_638_000.0,
+        95_838_000.0,
+        174_179_000.0,
+        64_330_000.0,
+    ]
+    assert [row[f"{p}_count"] for p in parts] == [31, 52, 7, 3, 0, 6, 20, 49, 15]
+    assert len(deals) == 6
+    assert deals.iloc[deals["amount_start"].argmax()]["opportunity_id"] == "opp-00134"
+    # the numbers the text gives without a code block
+    import pipelinekit as pk
+
+    ds = pk.sample_dataset()
+    opps, history, q4 = ds.opportunities, ds.opportunity_history, ("2025-10-01", "2025-12-31")
+    every = pk.pipeline_trend(opps, history, on="2025-10-01")
+    assert every[["open_count", "open_amount"]].values.tolist() == [[54, 249_738_000.0]]
+    category = pk.pipeline_trend(
+        opps, history, on="2025-10-01", by="forecast_category", close_period=q4
+    )
+    amounts = dict(zip(category["forecast_category"], category["open_amount"], strict=True))
+    assert amounts == {"pipeline": 110_859_000.0, "best_case": 16_497_000.0, "commit": 34_972_000.0}
+    all_deals = pk.pipeline_movement_deals(
+        opps, history, start="2025-10-01", end="2025-12-31", close_period=q4
+    )
+    pulled = all_deals[all_deals["pulled_in"] > 0]
+    assert (pulled["expected_close_on_start"] <= pd.Timestamp("2025-09-30")).sum() == 6

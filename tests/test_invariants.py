@@ -73,6 +73,34 @@ CALLS: dict[str, Callable[[Tables], Any]] = {
     "win_rate_by": lambda t: pk.win_rate_by(
         t["opportunities"], t["leads"], t["accounts"], by="origin", as_of=AS_OF
     ),
+    "pipeline_movement": lambda t: pk.pipeline_movement(
+        t["opportunities"],
+        t["opportunity_history"],
+        stage_changes=t["stage_changes"],
+        start="2025-09-30",
+        end=AS_OF,
+        close_period=("2025-10-01", AS_OF),
+        by="owner_id",
+    ),
+    "pipeline_movement_deals": lambda t: pk.pipeline_movement_deals(
+        t["opportunities"],
+        t["opportunity_history"],
+        start="2025-09-30",
+        end=AS_OF,
+        close_period=("2025-10-01", AS_OF),
+    ),
+    "pipeline_snapshot": lambda t: pk.pipeline_snapshot(
+        t["opportunities"], t["opportunity_history"], on=("2025-10-01", AS_OF), freq="month"
+    ),
+    "pipeline_trend": lambda t: pk.pipeline_trend(
+        t["opportunities"],
+        t["opportunity_history"],
+        on=("2025-07-01", AS_OF),
+        freq="week",
+        by="stage",
+        close_period=("2025-10-01", AS_OF),
+        stage_changes=t["stage_changes"],
+    ),
     "latest_date": lambda t: pk.latest_date(Dataset(**t)),
     "report": lambda t: pk.report(Dataset(**t), as_of=AS_OF),
     "summary": lambda t: pk.summary(Dataset(**t), as_of=AS_OF),

@@ -83,9 +83,20 @@ SCHEMA: dict[str, dict[str, object]] = {
         "probability": FLOAT,
         "product": STR,
         "campaign_id": STR,
+        "expected_close_on": TS,
+        "forecast_category": STR,
     },
     "stage_changes": {"opportunity_id": STR, "stage": STR, "entered_at": TS},
     "campaign_members": {"lead_id": STR, "campaign_id": STR, "responded_at": TS},
+    "opportunity_history": {
+        "opportunity_id": STR,
+        "changed_at": TS,
+        "stage": STR,
+        "amount": FLOAT,
+        "expected_close_on": TS,
+        "probability": FLOAT,
+        "forecast_category": STR,
+    },
 }
 
 OUTCOMES = {
@@ -106,7 +117,7 @@ STATUSES = {
     "disqualified",
 }
 START, END = pd.Timestamp("2025-01-01"), pd.Timestamp("2026-01-01")
-DATE_COLUMNS = ("next_activity_on", "recycle_on", "started_on")
+DATE_COLUMNS = ("next_activity_on", "recycle_on", "started_on", "expected_close_on")
 DATE = r"\d{4}-\d\d-\d\d"
 
 Tables = dict[str, pd.DataFrame]
@@ -587,3 +598,74 @@ def test_campaign_members_are_deterministic_per_seed() -> None:
     pd.testing.assert_frame_equal(first["campaign_members"], again["campaign_members"])
     other = generate_sample(leads=300, seed=10)
     assert not first["campaign_members"].equals(other["campaign_members"])
+
+
+# ------------------------------------------------------------ opportunity history
+
+HISTORY_FIELDS = ("stage", "amount", "expected_close_on", "probability", "forecast_category")
+
+
+def test_opportunity_history_is_complete_and_ends_at_the_current_row(data: Tables) -> None:
+    history, opps = data["opportunity_history"], data["opportunities"]
+    assert history["changed_at"].is_monotonic_increasing
+    assert history["changed_at"].between(START, END, inclusive="left").all()
+    assert set(history["opportunity_id"]) == set(opps["opportunity_id"])
+    # a creation row with every field (the amount only when the deal has one)
+    first = history.groupby("opportunity_id").head(1).set_index("opportunity_id")
+    current = opps.set_index("opportunity_id").loc[first.index]
+    assert (first["changed_at"] == current["created_at"]).all()
+    assert (first["stage"] == "list").all()
+    assert first[["expected_close_on", "probability", "forecast_category"]].notna().all().all()
+    assert (first["amount"].isna() == current["amount"].isna()).all()
+    # the last non-empty cell of every field is the opportunities row
+    for field in HISTORY_FIELDS:
+        last = history.dropna(subset=[field]).groupby("opportunity_id")[field].last()
+        want = current[field].dropna()
+        pd.testing.assert_series_equal(last.loc[want.index], want, check_names=False, obj=field)
+    # the stages are the stage_changes, at the same instants
+    stages = history.dropna(subset=["stage"])[["opportunity_id", "stage", "changed_at"]]
+    changes = data["stage_changes"].rename(columns={"entered_at": "changed_at"})
+    key = ["opportunity_id", "changed_at"]
+    pd.testing.assert_frame_equal(
+        stages.sort_values(key).reset_index(drop=True),
+        changes[stages.columns].sort_values(key).reset_index(drop=True),
+    )
+
+
+def test_opportunity_history_moves_like_a_crm(data: Tables) -> None:
+    history, opps = data["opportunity_history"], data["opportunities"]
+    close_only = history["stage"].isna() & history["amount"].isna()
+    slips = history[close_only & history["expected_close_on"].notna()]
+    # close dates slip (always later), for a good share of the deals, some more than once
+    assert slips["opportunity_id"].nunique() > len(opps) * 0.15
+    assert slips["opportunity_id"].value_counts().max() >= 2
+    previous = (
+        history.dropna(subset=["expected_close_on"])
+        .groupby("opportunity_id")["expected_close_on"]
+        .shift()
+    )
+    assert (slips["expected_close_on"] > previous.loc[slips.index]).all()
+    # amounts change for some deals, some of them on the closing row
+    changes = history.dropna(subset=["amount"]).groupby("opportunity_id").size()
+    assert (changes >= 2).sum() > len(opps) * 0.1
+    closing = history[history["stage"].isin(["won", "lost"])]
+    assert closing["amount"].notna().any()
+    # a closed deal's close date is its closing day, its category closed or omitted
+    closed = opps.dropna(subset=["closed_at"])
+    assert (closed["expected_close_on"] == closed["closed_at"].dt.normalize()).all()
+    won = closed["is_won"].fillna(False).astype(bool)
+    assert (closed.loc[won, "forecast_category"] == "closed").all()
+    assert (closed.loc[~won, "forecast_category"] == "omitted").all()
+    open_deals = opps[opps["closed_at"].isna()]
+    assert set(open_deals["forecast_category"]) == {"pipeline", "best_case", "commit"}
+    assert (open_deals["expected_close_on"] > open_deals["created_at"]).all()
+
+
+def test_opportunity_history_is_deterministic_and_leaves_other_columns_alone() -> None:
+    first = generate_sample(leads=300, seed=9)
+    again = generate_sample(leads=300, seed=9)
+    pd.testing.assert_frame_equal(first["opportunity_history"], again["opportunity_history"])
+    other = generate_sample(leads=300, seed=10)
+    assert not first["opportunity_history"].equals(other["opportunity_history"])
+    # (the other tables and the other opportunity columns are pinned by the golden
+    # digests in tests/golden and by the unchanged bundled sample files)

@@ -2,8 +2,9 @@
 
 Typed domain objects and canonical tables feed pure, frame-agnostic functions:
 funnel and conversion rates, activity and connect KPIs, 5C2M cadence compliance,
-work queues, SQL allocation, SQL mix, ABM, campaigns and pipeline KPIs, and conversion
-over time (cohort curves, stage-to-win probabilities, campaign attribution).
+work queues, SQL allocation, SQL mix, ABM, campaigns and pipeline KPIs, conversion
+over time (cohort curves, stage-to-win probabilities, campaign attribution) and
+pipeline history (the pipeline on any past day, its trend and a period's waterfall).
 
 >>> import pipelinekit as pk
 >>> ds = pk.sample_dataset()
@@ -25,8 +26,10 @@ from pipelinekit.domain import (
     CampaignMember,
     Channel,
     Direction,
+    ForecastCategory,
     Lead,
     Opportunity,
+    OpportunityHistory,
     Origin,
     Outcome,
     Priority,
@@ -81,6 +84,12 @@ from pipelinekit.metrics.campaigns import (
 )
 from pipelinekit.metrics.curves import conversion_curve, conversion_curve_summary
 from pipelinekit.metrics.funnel import bottleneck, funnel
+from pipelinekit.metrics.history import (
+    pipeline_movement,
+    pipeline_movement_deals,
+    pipeline_snapshot,
+    pipeline_trend,
+)
 from pipelinekit.metrics.mix import origin_comparison, sql_mix
 from pipelinekit.metrics.outcomes import (
     average_won_amount,
@@ -130,9 +139,11 @@ __all__ = [
     "ConfigError",
     "Dataset",
     "Direction",
+    "ForecastCategory",
     "Lead",
     "Note",
     "Opportunity",
+    "OpportunityHistory",
     "Origin",
     "Outcome",
     "PipelineKitError",
@@ -183,6 +194,10 @@ __all__ = [
     "opportunity_attribution",
     "origin_comparison",
     "overdue_next_activity",
+    "pipeline_movement",
+    "pipeline_movement_deals",
+    "pipeline_snapshot",
+    "pipeline_trend",
     "pipeline_velocity",
     "queue_counts",
     "rate",

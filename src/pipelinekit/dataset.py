@@ -47,6 +47,7 @@ class Dataset:
     campaigns: Any = None
     stage_changes: Any = None
     campaign_members: Any = None
+    opportunity_history: Any = None
     tz: str = "Asia/Tokyo"
     validated: bool = False
     warnings: tuple[Problem, ...] = ()
@@ -100,6 +101,7 @@ class Dataset:
         campaigns: Iterable[Any] = (),
         stage_changes: Iterable[Any] = (),
         campaign_members: Iterable[Any] = (),
+        opportunity_history: Iterable[Any] = (),
         tz: str = "Asia/Tokyo",
     ) -> Dataset:
         """Build a pandas-backed dataset from domain objects."""
@@ -112,6 +114,7 @@ class Dataset:
             "campaigns": campaigns,
             "stage_changes": stage_changes,
             "campaign_members": campaign_members,
+            "opportunity_history": opportunity_history,
         }
         frames = {name: from_objects(list(objs), TABLES[name].cls) for name, objs in given.items()}
         return cls(tz=tz, **frames)  # type: ignore[arg-type]

@@ -1,5 +1,5 @@
-"""Typed domain objects: the six entities of a sales pipeline, plus stage history and
-campaign responses.
+"""Typed domain objects: the six entities of a sales pipeline, plus stage history,
+opportunity history and campaign responses.
 
 Every class is a frozen, slotted, keyword-only attrs class. Field metadata
 (``required``, ``unique``, ``fk``, ``min``/``max``, ``default_fill``) is read by
@@ -37,8 +37,10 @@ __all__ = [
     "CampaignMember",
     "Channel",
     "Direction",
+    "ForecastCategory",
     "Lead",
     "Opportunity",
+    "OpportunityHistory",
     "Origin",
     "Outcome",
     "Priority",
@@ -88,6 +90,16 @@ class Priority(_StrEnum):
 
     FOCUS = "focus"
     NON_FOCUS = "non_focus"
+
+
+class ForecastCategory(_StrEnum):
+    """Forecast category of an opportunity (the CRM's forecast bucket)."""
+
+    PIPELINE = "pipeline"
+    BEST_CASE = "best_case"
+    COMMIT = "commit"
+    CLOSED = "closed"
+    OMITTED = "omitted"
 
 
 class Channel(_StrEnum):
@@ -365,6 +377,8 @@ class Opportunity:
     )
     product: str | None = _text()
     campaign_id: str | None = _text(fk="campaigns.campaign_id")
+    expected_close_on: date | None = _optional_date()
+    forecast_category: ForecastCategory | None = _optional_enum(ForecastCategory)
 
     def __attrs_post_init__(self) -> None:
         if self.closed_at is not None and self.closed_at < self.created_at:
@@ -382,6 +396,21 @@ class StageChange:
     opportunity_id: str = _required_fk("opportunities.opportunity_id")
     stage: str = attrs.field(validator=_not_empty, metadata={"required": True})
     entered_at: datetime = _required_time()
+
+
+@attrs.frozen(kw_only=True)
+class OpportunityHistory:
+    """One change of an opportunity: a field left empty is unchanged since the row before."""
+
+    opportunity_id: str = _required_fk("opportunities.opportunity_id")
+    changed_at: datetime = _required_time()
+    stage: str | None = _text()
+    amount: float | None = _amount()
+    expected_close_on: date | None = _optional_date()
+    probability: float | None = attrs.field(
+        default=None, validator=_probability, metadata={"min": 0, "max": 1}
+    )
+    forecast_category: ForecastCategory | None = _optional_enum(ForecastCategory)
 
 
 @attrs.frozen(kw_only=True)

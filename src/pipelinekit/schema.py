@@ -167,6 +167,7 @@ TABLES: dict[str, Table] = {
         _table_from_class("opportunities", domain.Opportunity, "opportunity_id"),
         _table_from_class("stage_changes", domain.StageChange, None),
         _table_from_class("campaign_members", domain.CampaignMember, None),
+        _table_from_class("opportunity_history", domain.OpportunityHistory, None),
     )
 }
 

@@ -19,7 +19,12 @@ dataset time zone ``Europe/Berlin``, so every engine must convert time zones its
 - an event one second before and one at the end of the ``as_of`` day;
 - campaign responses before, at and after a lead's creation, a repeated response, one
   at its opportunity's creation instant and one exactly 90 days of instants earlier
-  across a DST change, and one of an unknown lead.
+  across a DST change, and one of an unknown lead;
+- opportunity history: rows with empty cells, two rows of one deal that are both 02:30
+  local on the fall-back night (a tie broken by file order, the later instant first
+  in the file), a change in the last second of the ``as_of`` day and one in the first
+  second after it, a close date pushed out of and pulled into the quarter, a deal
+  without history (its current row) and a row of an unknown opportunity.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from pipelinekit import (
     Rep,
     StageChange,
 )
+from pipelinekit.domain import OpportunityHistory
 from pipelinekit.sample import generate_sample
 from pipelinekit.schema import TABLES, from_objects
 
@@ -378,6 +384,8 @@ def _edge_objects() -> dict[str, list[object]]:
             stage="list",
             amount=None,
             origin="outbound",
+            expected_close_on=date(2025, 12, 20),
+            forecast_category="pipeline",
         ),
         Opportunity(
             opportunity_id="O6",
@@ -404,6 +412,32 @@ def _edge_objects() -> dict[str, list[object]]:
         StageChange(opportunity_id="O4", stage="quote", entered_at=u("2025-10-26 01:30")),
         StageChange(opportunity_id="O6", stage="won", entered_at=u("2025-11-30 23:00:00")),
     ]
+
+    def change(oid: str, when: str, **fields: object) -> OpportunityHistory:
+        return OpportunityHistory(opportunity_id=oid, changed_at=u(when), **fields)  # type: ignore[arg-type]
+
+    history = [
+        change("O1", "2025-04-15 01:00", stage="list", amount=2.5e6, probability=0.1,
+               expected_close_on=date(2025, 5, 31), forecast_category="pipeline"),
+        # the last second of 31 May in Berlin: the amount rises the evening before the win
+        change("O1", "2025-05-31 21:59:59", amount=3e6),
+        change("O1", "2025-05-31 22:30", stage="won", probability=1.0,
+               expected_close_on=date(2025, 6, 1), forecast_category="closed"),
+        change("O3", "2025-04-30 22:30", stage="list", amount=4e5,
+               expected_close_on=date(2025, 9, 30), forecast_category="pipeline"),
+        # both 02:30 local on the fall-back night: the later instant first in the file,
+        # so the earlier one (last in the file) wins the tie
+        change("O3", "2025-10-26 01:30", expected_close_on=date(2026, 1, 15)),
+        change("O3", "2025-10-26 00:30", expected_close_on=date(2025, 12, 15), amount=5e5),
+        change("O4", "2025-10-26 00:30", stage="list", amount=2e6,
+               expected_close_on=date(2025, 11, 30), forecast_category="best_case"),
+        # the last second of the as_of day, then the first second after it (ignored)
+        change("O4", "2025-11-30 22:59:59", forecast_category="commit", probability=0.6),
+        change("O4", "2025-11-30 23:00:00", expected_close_on=date(2026, 2, 1)),
+        change("O6", "2025-05-31 22:30", amount=7e5, expected_close_on=date(2025, 11, 28)),
+        change("O6", "2025-11-27 09:00", expected_close_on=date(2025, 12, 1)),
+        change("OX", "2025-06-01 09:00", stage="list", amount=1e6),  # unknown opportunity
+    ]  # fmt: skip
 
     def member(lead: str, campaign: str, when: str) -> CampaignMember:
         return CampaignMember(lead_id=lead, campaign_id=campaign, responded_at=u(when))
@@ -435,6 +469,7 @@ def _edge_objects() -> dict[str, list[object]]:
         "opportunities": opps,
         "stage_changes": changes,
         "campaign_members": members,
+        "opportunity_history": history,
     }
 
 

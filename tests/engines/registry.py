@@ -2,7 +2,9 @@
 
 A :class:`Recipe` names the tables passed positionally and the keyword arguments;
 :class:`T` marks a keyword argument that is a table (converted to the engine like the
-positional ones), ``AS_OF`` / ``TZ`` / ``START`` stand for the dataset's own values.
+positional ones), ``AS_OF`` / ``TZ`` / ``START`` stand for the dataset's own values, ``QUARTER`` /
+``QUARTER_START`` for the calendar quarter containing its as_of (markers inside tuples
+are replaced too).
 Derived inputs (the journey, a funnel table, a stage funnel, lead targets) are
 computed once on pandas and then converted, so every engine gets identical input.
 
@@ -30,7 +32,7 @@ from pipelinekit.journey import journey
 from pipelinekit.reporting.build import build_report
 from pipelinekit.reporting.sections import SECTIONS, build_section
 
-__all__ = ["NOT_METRICS", "REGISTRY", "Recipe", "T", "public_functions"]
+__all__ = ["NOT_METRICS", "REGISTRY", "Recipe", "T", "public_functions", "quarter_of"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,17 @@ AS_OF = _Marker("AS_OF")
 TZ = _Marker("TZ")
 START = _Marker("START")
 TARGET_ACCOUNTS = _Marker("TARGET_ACCOUNTS")
+#: The calendar quarter containing the dataset's as_of, as a (first, last) pair of
+#: days, and its first day.
+QUARTER = _Marker("QUARTER")
+QUARTER_START = _Marker("QUARTER_START")
+
+
+def quarter_of(day: date) -> tuple[date, date]:
+    """The calendar quarter containing ``day``: (first day, last day)."""
+    first = date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    after = date(first.year + (first.month > 9), (first.month + 2) % 12 + 1, 1)
+    return first, after - timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -90,6 +103,7 @@ EXTRA: dict[str, Callable[..., Any]] = {
 _DAT = ("leads", "activities", "opportunities")
 _ALL4 = ("accounts", "leads", "activities", "opportunities")
 _BASE = {"as_of": AS_OF, "tz": TZ}
+_HIST = ("opportunities", "opportunity_history")
 
 REGISTRY: dict[str, list[Recipe]] = {
     "journey.journey": [Recipe(_DAT, _BASE), Recipe(_DAT, {"tz": TZ}, label="no as_of")],
@@ -399,6 +413,54 @@ REGISTRY: dict[str, list[Recipe]] = {
         ),
     ],
     "reporting.sections.conversion": [Recipe(dataset=True, positional_as_of=True)],
+    # --- pipeline history
+    "metrics.history.pipeline_snapshot": [
+        Recipe(
+            _HIST,
+            {"on": AS_OF, "tz": TZ, "by": "owner_id", "stage_changes": T("stage_changes")},
+        ),
+        Recipe(_HIST, {"on": (START, AS_OF), "freq": "month", "tz": TZ}, label="monthly"),
+        Recipe(("opportunities",), {"on": QUARTER, "freq": "week", "tz": TZ}, label="no history"),
+    ],
+    "metrics.history.pipeline_trend": [
+        Recipe(_HIST, {"on": (START, AS_OF), "freq": "week", "by": "stage", "tz": TZ}),
+        Recipe(
+            _HIST,
+            {
+                "on": QUARTER,
+                "freq": "day",
+                "close_period": QUARTER,
+                "by": ("owner_id", "forecast_category"),
+                "stage_changes": T("stage_changes"),
+                "tz": TZ,
+            },
+            label="quarter by owner and category",
+        ),
+    ],
+    "metrics.history.pipeline_movement": [
+        Recipe(_HIST, {"start": QUARTER_START, "end": AS_OF, "close_period": QUARTER, "tz": TZ}),
+        Recipe(
+            _HIST,
+            {
+                "start": START,
+                "end": AS_OF,
+                "close_period": QUARTER,
+                "by": "owner_id",
+                "stage_changes": T("stage_changes"),
+                "tz": TZ,
+            },
+            label="by owner from start",
+        ),
+    ],
+    "metrics.history.pipeline_movement_deals": [
+        Recipe(_HIST, {"start": QUARTER_START, "end": AS_OF, "close_period": QUARTER, "tz": TZ}),
+        Recipe(
+            ("opportunities",),
+            {"start": START, "end": AS_OF, "close_period": QUARTER, "by": "product", "tz": TZ},
+            label="no history by product",
+        ),
+    ],
+    "reporting.sections.history": [Recipe(dataset=True, positional_as_of=True)],
 }
 
 #: Public functions that are not metric functions on frames, and why.

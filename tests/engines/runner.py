@@ -19,6 +19,8 @@ from .datasets import EngineDataset, edge_dataset, sample_dataset
 from .engines import DEFAULT_ENGINES, assert_same_result, convert_tables, expected_type
 from .registry import (
     AS_OF,
+    QUARTER,
+    QUARTER_START,
     REGISTRY,
     START,
     TARGET_ACCOUNTS,
@@ -26,6 +28,7 @@ from .registry import (
     Recipe,
     T,
     derived_tables,
+    quarter_of,
     resolve,
 )
 
@@ -44,7 +47,10 @@ class EngineInputs:
     def dataset(self) -> Dataset:
         names = ("leads", "activities", "opportunities", "accounts", "reps", "campaigns")
         return Dataset(
-            **{n: self.frames[n] for n in (*names, "stage_changes", "campaign_members")},
+            **{
+                n: self.frames[n]
+                for n in (*names, "stage_changes", "campaign_members", "opportunity_history")
+            },
             tz=self.data.tz,
             validated=True,
         )
@@ -52,6 +58,12 @@ class EngineInputs:
 
 def _value(value: Any, inputs: EngineInputs) -> Any:
     data = inputs.data
+    if isinstance(value, tuple):
+        return tuple(_value(v, inputs) for v in value)
+    if value is QUARTER:
+        return quarter_of(data.as_of)
+    if value is QUARTER_START:
+        return quarter_of(data.as_of)[0]
     if isinstance(value, T):
         return inputs.frames[value.name]
     if value is AS_OF:

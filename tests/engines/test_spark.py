@@ -178,7 +178,8 @@ def _dask_dataset(frames: dict[str, Any], data: EngineDataset) -> Any:
     from pipelinekit import Dataset
 
     names = ("leads", "activities", "opportunities", "accounts", "reps", "campaigns")
-    tables = {n: frames[n] for n in (*names, "stage_changes", "campaign_members")}
+    extra = ("stage_changes", "campaign_members", "opportunity_history")
+    tables = {n: frames[n] for n in (*names, *extra)}
     return Dataset(**tables, tz=data.tz, validated=True)
 
 

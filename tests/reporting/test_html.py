@@ -66,6 +66,11 @@ HEAT = pd.DataFrame(
 #: Funnel: 100 -> 80 (80%) -> 20 (25%, the lowest step) -> 10 (50%).
 FUNNEL = pd.DataFrame({"stage": ["lead", "touched", "sql", "won"], "count": [100, 80, 20, 10]})
 
+#: Waterfall: 100 + 30 (up) - 50 (down) + 0 = 80 at the end.
+WATERFALL = pd.DataFrame(
+    {"part": ["start", "created", "won", "amount_up", "end"], "amount": [100, 30, -50, 0, 80]}
+)
+
 CHARTS = {
     "bar": (Chart(kind="bar", table="load", x="rep_id", y="sql_count", reference="capacity"), LOAD),
     "hbar": (Chart(kind="hbar", table="rates", x="owner_id", y="rate", percent=True), RATES),
@@ -79,6 +84,7 @@ CHARTS = {
         HEAT,
     ),
     "funnel": (Chart(kind="funnel", table="f", x="stage", y="count"), FUNNEL),
+    "waterfall": (Chart(kind="waterfall", table="w", x="part", y="amount"), WATERFALL),
 }
 #: Marks (rects or circles with a tooltip) each chart draws.
 EXPECTED_MARKS = {
@@ -88,6 +94,7 @@ EXPECTED_MARKS = {
     "line": 6,  # 3 points x 2 series
     "heatmap": 6,  # 2 x 3 cells, the missing one drawn grey
     "funnel": 4,  # one bar per stage
+    "waterfall": 5,  # two totals and three steps (the zero step a hairline)
 }
 
 
@@ -149,6 +156,31 @@ def test_funnel_marks_the_lowest_step() -> None:
     assert "↓ 25.0%" in svg
     assert "lowest step" in svg
     assert "SQL: 20 (20.0% of first); Touched → SQL: 25.0%" in svg
+
+
+def test_waterfall_steps_from_the_running_total() -> None:
+    chart, table = CHARTS["waterfall"]
+    svg = render_chart(chart, table)
+    rects = [r for r in parse(svg).iter("rect") if r.get("class") == "pk-mark"]
+    fills = [r.get("fill") for r in rects]
+    # totals blue, the increase green, the decrease in the accent colour, zero green
+    assert fills == ["#0072B2", "#009E73", ACCENT, "#009E73", "#0072B2"]
+    # the decrease hangs from the running total 130 down to 80, the end total matches it
+    by_name = {r.findtext("title", "").split(":")[0]: r for r in rects}
+
+    def at(name: str, attribute: str) -> float:
+        return float(by_name[name].get(attribute, "nan"))
+
+    assert at("Won", "y") + at("Won", "height") == pytest.approx(at("End", "y"), abs=0.2)
+    assert "Created: +30 → 130" in svg
+    assert "Won: −50 → 80" in svg
+    assert ">+30<" in svg
+    assert ">−50<" in svg
+    assert ">0<" in svg
+    assert svg.count('stroke-dasharray="3 2"') == 4  # connectors between the bars
+    ja = render_chart(chart, table, lang="ja")
+    assert "受注: −50 → 80" in ja
+    assert "増加" in ja
 
 
 def test_stacked_bar_shows_totals() -> None:
@@ -215,7 +247,7 @@ def test_any_table_renders_well_formed_svg(
     options: dict[str, object] = {"percent": percent}
     if kind == "heatmap":
         options.update(y="s", value="y")
-    elif kind == "funnel":
+    elif kind in ("funnel", "waterfall"):
         options.update(y="y")
     else:
         options.update(y="y", series="s" if kind in ("stacked_bar", "line") else None)

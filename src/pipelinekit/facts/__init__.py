@@ -10,6 +10,8 @@ each fact once per run through :class:`Facts` and hands it to every section.
 - :mod:`pipelinekit.facts.opportunities`: opportunity state as of a day, resolved
   account, target-account flag.
 - :mod:`pipelinekit.facts.response`: when each lead started and was first touched.
+- :mod:`pipelinekit.facts.history`: every opportunity's state at the end of given days,
+  opportunity history carried forward field by field.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import narwhals as nw
 
 from pipelinekit import _compat
 from pipelinekit.facts.activities import activity_facts
+from pipelinekit.facts.history import check_days, day_spine, opportunity_states_on
 from pipelinekit.facts.journey import journey_frames
 from pipelinekit.facts.lead_activity import (
     JourneyPart,
@@ -42,6 +45,7 @@ __all__ = [
     "shared",
     "shared_activities",
     "shared_lead_activity",
+    "shared_states_on",
 ]
 
 #: The per-lead activity parts the report's sections use, computed in one pass.
@@ -57,9 +61,10 @@ REPORT_LEAD_PARTS: tuple[LeadActivityPart, ...] = (
 TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "leads": ("created_at", "next_activity_on", "recycle_on"),
     "activities": ("occurred_at",),
-    "opportunities": ("created_at", "validated_at", "closed_at"),
+    "opportunities": ("created_at", "validated_at", "closed_at", "expected_close_on"),
     "stage_changes": ("entered_at",),
     "campaign_members": ("responded_at",),
+    "opportunity_history": ("changed_at", "expected_close_on"),
 }
 
 
@@ -97,6 +102,7 @@ class Facts:
         }
         self._built: dict[Hashable, nw.LazyFrame[Any]] = {}
         self._planned: tuple[LeadActivityPart, ...] = ()
+        self._history_days: tuple[date, ...] = ()
 
     def plan_lead_activity(self, parts: Sequence[LeadActivityPart]) -> None:
         """Compute these per-lead parts together, in one pass, on the first request of
@@ -171,6 +177,39 @@ class Facts:
             ),
         )
 
+    def plan_history_days(self, days: Sequence[date | datetime | str]) -> None:
+        """Compute the opportunity states of these days together, once, on the first
+        request of any of them (the report plans the days its sections read)."""
+        self._history_days = check_days((*self._history_days, *days))
+
+    def opportunity_states_on(self, days: Sequence[date | datetime | str]) -> nw.LazyFrame[Any]:
+        """Every opportunity's state at the end of each of ``days``, from the
+        opportunities, ``opportunity_history`` and ``stage_changes`` tables
+        (:func:`~pipelinekit.facts.history.opportunity_states_on`).
+
+        Planned days (:meth:`plan_history_days`) are computed together, once; other
+        days on their own.
+        """
+        wanted = check_days(days)
+        planned = self._history_days
+        if wanted and set(wanted) <= set(planned):
+            every = self.get(
+                ("opportunity_states_on", planned, self.tz), lambda: self._states(planned)
+            )
+            if wanted == planned:
+                return every
+            spine = day_spine(every, wanted).select("day")
+            return every.join(spine, on="day", how="inner")
+        return self.get(("opportunity_states_on", wanted, self.tz), lambda: self._states(wanted))
+
+    def _states(self, days: Sequence[date]) -> nw.LazyFrame[Any]:
+        return opportunity_states_on(
+            self.table("opportunities"),
+            days=days,
+            history=self._tables.get("opportunity_history"),
+            stage_changes=self._tables.get("stage_changes"),
+        )
+
     def opportunity_state(self) -> nw.LazyFrame[Any]:
         """Opportunities created by the end of the day with their state then."""
         return self.get(
@@ -229,3 +268,38 @@ def shared_lead_activity(
     if facts is not None and facts.serves(cutoff, tz, **tables):
         return facts.lead_activity(*parts)
     return lead_activity(activity_rows(), parts)
+
+
+def shared_states_on(
+    facts: Facts | None,
+    opportunity_frame: nw.LazyFrame[Any],
+    history_frame: nw.LazyFrame[Any] | None,
+    stage_frame: nw.LazyFrame[Any] | None,
+    *,
+    days: Sequence[date],
+    tz: str,
+    opportunities: Any,
+    opportunity_history: Any,
+    stage_changes: Any,
+) -> nw.LazyFrame[Any]:
+    """Opportunity states at the end of ``days``: :meth:`Facts.opportunity_states_on` when
+    ``facts`` were built (in ``tz``) from these very native tables (a table passed as
+    ``None`` matches only a table the facts were not given), else computed here from
+    the lazy frames (naive local times, history in file order)."""
+    natives = {
+        "opportunities": opportunities,
+        "opportunity_history": opportunity_history,
+        "stage_changes": stage_changes,
+    }
+    if (
+        facts is not None
+        and facts.tz == tz
+        and all(
+            (name not in facts._natives) if native is None else facts.covers(**{name: native})
+            for name, native in natives.items()
+        )
+    ):
+        return facts.opportunity_states_on(days)
+    return opportunity_states_on(
+        opportunity_frame, days=days, history=history_frame, stage_changes=stage_frame
+    )

@@ -2,7 +2,9 @@
 
 :func:`render_chart` draws one :class:`~pipelinekit.reporting.model.Chart` of a
 section table: ``bar`` (grouped when there are several series), ``hbar`` (one row
-per category, for long labels), ``stacked_bar``, ``line``, ``heatmap`` and ``funnel``.
+per category, for long labels), ``stacked_bar``, ``line``, ``heatmap``, ``funnel`` and
+``waterfall`` (the first and last rows are totals from zero, the rows between signed
+steps from the running total: increases green, decreases in the accent colour).
 Every chart has axes or labels, a legend when there is more than one thing to tell
 apart, a tooltip on every mark (an SVG ``<title>``: exact value, numerator /
 denominator and interval when the table has them) and the Okabe-Ito colour-blind-safe
@@ -152,8 +154,10 @@ def _check_columns(chart: Chart, table: pd.DataFrame) -> None:
     needed = [chart.x, *chart.y_columns, chart.series, chart.reference, chart.value]
     if chart.kind == "heatmap" and chart.value is None:
         _fail(chart, "a heatmap needs value= (the column that colours the cells)")
-    if chart.kind in ("heatmap", "funnel") and len(chart.y_columns) > 1:
+    if chart.kind in ("heatmap", "funnel", "waterfall") and len(chart.y_columns) > 1:
         _fail(chart, f"a {chart.kind} takes one y column")
+    if chart.kind == "waterfall" and (chart.series is not None or chart.reference is not None):
+        _fail(chart, "a waterfall has no series and no reference")
     if chart.series is not None and len(chart.y_columns) > 1:
         _fail(chart, "give either several y columns or series=, not both")
     if chart.kind == "funnel" and chart.series is not None:
@@ -946,6 +950,92 @@ def _funnel(data: _Data) -> str:
     return _svg(data.chart, _WIDTH, height, body, data.lang)
 
 
+# ----------------------------------------------------------------------- waterfall
+
+#: Colour of a waterfall's increases (its decreases use :data:`ACCENT`).
+_INCREASE = PALETTE[2]
+
+
+def _waterfall_bars(values: Sequence[float | None]) -> list[tuple[float, float, str] | None]:
+    """(from, to, kind) per row: the first and last rows are totals drawn from zero
+    (``"total"``), the rows between steps from the running total (``"up"`` /
+    ``"down"``); a missing value draws nothing (a missing total counts as 0)."""
+    bars: list[tuple[float, float, str] | None] = []
+    running, last = 0.0, len(values) - 1
+    for i, value in enumerate(values):
+        if i == 0 or i == last:
+            running = value or 0.0
+            bars.append(None if value is None else (0.0, value, "total"))
+        elif value is None:
+            bars.append(None)
+        else:
+            bars.append((running, running + value, "up" if value >= 0 else "down"))
+            running += value
+    return bars
+
+
+def _waterfall(data: _Data) -> str:
+    values = data.series[0].values
+    bars = _waterfall_bars(values)
+    ends = [v for bar in bars if bar is not None for v in bar[:2]]
+    if not ends:
+        return _empty(data.chart, data.lang)
+    lo, hi, ticks = _scale(ends)
+    colors = {"total": PALETTE[0], "up": _INCREASE, "down": ACCENT}
+    names = {"total": "total", "up": "increase", "down": "decrease"}
+    drawn = {bar[2] for bar in bars if bar is not None}
+    items = [(ui(names[k], data.lang), colors[k]) for k in ("total", "up", "down") if k in drawn]
+    legend_h = _legend_height(items, _WIDTH - 20)
+    axes, body = _vertical_axes(data, lo, hi, ticks, legend_h)
+    thick = axes.slot * 0.64
+    labels = [None if b is None else data.fmt(b[1] - b[0], compact=True) for b in bars]
+    widest = max((_text_width(t, 11) + 8 for t in labels if t), default=0.0)
+    show_values = widest <= axes.slot - 2
+    previous: tuple[float, float] | None = None  # (x of the right edge, level)
+    for i, bar in enumerate(bars):
+        if bar is None:
+            continue
+        start, stop, kind = bar
+        x0 = axes.x(i) - thick / 2
+        top, bottom = sorted((axes.y(start), axes.y(stop)))
+        change = stop - start
+        text = f"{data.labels[i]}: "
+        if kind == "total":
+            text += data.fmt(change)
+        else:
+            sign = "+" if change > 0 else "−" if change < 0 else ""
+            text += f"{sign}{data.fmt(abs(change))} → {data.fmt(stop)}"
+        rect = {"x": x0, "y": top, "width": thick, "height": max(bottom - top, 0.5)}
+        body.append(_el("rect", _tip(text), class_="pk-mark", **rect, fill=colors[kind]))
+        if previous is not None:
+            px, level = previous
+            body.append(
+                _el(
+                    "line",
+                    x1=px,
+                    y1=axes.y(level),
+                    x2=x0,
+                    y2=axes.y(level),
+                    stroke=_MUTED,
+                    stroke_width=1,
+                    stroke_dasharray="3 2",
+                )
+            )
+        previous = (x0 + thick, stop)
+        if show_values:
+            label = labels[i] or ""
+            if kind == "up" and change > 0:
+                label = "+" + label
+            elif kind == "down":
+                label = "−" + label.lstrip("-")
+            below = kind == "total" and stop < 0
+            y = bottom + 13 if below else top - 5
+            body.append(_text(axes.x(i), y, label, text_anchor="middle", font_size=11, fill=_MUTED))
+    body.append(_el("line", x1=axes.left, y1=axes.y(0), x2=axes.right, y2=axes.y(0), stroke=_MUTED))
+    body += _legend(items, 10, 14, _WIDTH - 20)
+    return _svg(data.chart, _WIDTH, axes.height, body, data.lang)
+
+
 # --------------------------------------------------------------------------- entry
 
 
@@ -965,4 +1055,6 @@ def render_chart(chart: Chart, table: pd.DataFrame, *, lang: Lang = "en") -> str
         return _line(data)
     if chart.kind == "funnel":
         return _funnel(data)
+    if chart.kind == "waterfall":
+        return _waterfall(data)
     return _bars(data, horizontal=chart.kind == "hbar", stacked=chart.kind == "stacked_bar")

@@ -22,10 +22,18 @@ __all__ = ["CHART_KINDS", "Chart", "Note", "Report", "Section", "SectionBuilder"
 REPORT_SCHEMA_VERSION = 1
 
 
-ChartKind = Literal["bar", "hbar", "stacked_bar", "line", "heatmap", "funnel"]
+ChartKind = Literal["bar", "hbar", "stacked_bar", "line", "heatmap", "funnel", "waterfall"]
 
 #: The chart kinds the html renderer draws.
-CHART_KINDS: tuple[ChartKind, ...] = ("bar", "hbar", "stacked_bar", "line", "heatmap", "funnel")
+CHART_KINDS: tuple[ChartKind, ...] = (
+    "bar",
+    "hbar",
+    "stacked_bar",
+    "line",
+    "heatmap",
+    "funnel",
+    "waterfall",
+)
 
 
 def _y_columns(value: str | Sequence[str]) -> str | tuple[str, ...]:
@@ -48,7 +56,9 @@ class Chart:
 
     ``table`` names a table of the section. ``x`` is the category (or period) column:
     the bars of ``bar``/``stacked_bar``, the rows of ``hbar``, the stages of ``funnel``,
-    the points of ``line``, the columns of a ``heatmap``. ``y`` is the measured column;
+    the points of ``line``, the columns of a ``heatmap``, the steps of a ``waterfall``
+    (first and last rows totals, the rows between signed changes). ``y`` is the
+    measured column;
     several columns (a tuple) draw one series each from a wide table, while ``series``
     names a column that splits a long table into series (grouped bars, stacked bars,
     lines). For a ``heatmap`` ``y`` is the row column and ``value`` colours the cells.

@@ -4,7 +4,10 @@ The generator builds every table of DESIGN section 2 (``accounts``, ``reps``,
 ``campaigns``, ``leads``, ``activities``, ``opportunities``, ``stage_changes``)
 from one :func:`numpy.random.default_rng` stream, so the same arguments always give
 the same frames; ``campaign_members`` (DESIGN section 8) comes from a second stream
-seeded ``[seed, 16]``, drawn after the first, so adding it changed no other table.
+seeded ``[seed, 16]``, drawn after the first, so adding it changed no other table, and
+``opportunity_history`` with the opportunities' ``expected_close_on`` and
+``forecast_category`` (DESIGN section 7) from a third, ``[seed, 17]``, so adding them
+changed no other table or column.
 All per-row work is vectorised with numpy: a million leads with about ten million
 activities take seconds, not minutes.
 
@@ -49,6 +52,11 @@ from pipelinekit.sample._frames import (
     _reps_frame,
     _stage_changes_frame,
     _Widths,
+)
+from pipelinekit.sample._history import (
+    _history_columns,
+    _make_history,
+    _opportunity_history_frame,
 )
 from pipelinekit.sample._members import _campaign_members_frame
 from pipelinekit.sample._opportunities import (
@@ -142,9 +150,12 @@ def generate_sample(
     -------
     dict[str, pandas.DataFrame]
         ``accounts``, ``reps``, ``campaigns``, ``leads``, ``activities``,
-        ``opportunities``, ``stage_changes`` and ``campaign_members`` with exactly the
-        columns of DESIGN sections 2 and 8, in order (``campaign_members`` comes from
-        its own random stream, ``default_rng([seed, 16])``, drawn after the others).
+        ``opportunities``, ``stage_changes``, ``campaign_members`` and
+        ``opportunity_history`` with exactly the columns of DESIGN sections 2, 7 and 8,
+        in order (``campaign_members`` comes from its own random stream,
+        ``default_rng([seed, 16])``, and ``opportunity_history`` with the
+        opportunities' ``expected_close_on`` and ``forecast_category`` from
+        ``default_rng([seed, 17])``, both drawn after the others).
         Ids and text use the ``str`` dtype, integers ``Int64``, ``is_won``
         ``boolean``, other flags ``bool``, timestamps and dates naive
         ``datetime64[us]``.
@@ -158,8 +169,8 @@ def generate_sample(
     --------
     >>> tables = generate_sample(leads=50, seed=1)
     >>> sorted(tables)
-    ['accounts', 'activities', 'campaign_members', 'campaigns', 'leads', 'opportunities', 'reps',
-     'stage_changes']
+    ['accounts', 'activities', 'campaign_members', 'campaigns', 'leads', 'opportunities',
+     'opportunity_history', 'reps', 'stage_changes']
     >>> len(tables["leads"])
     50
     """
@@ -193,16 +204,19 @@ def generate_sample(
         activity=_id_width(len(acts.t), 7),
         opportunity=_id_width(len(opps.created), 5),
     )
+    # drawn from its own stream: the tables and columns below do not change with it
+    history = _make_history(span, opps, seed)
     return {
         "accounts": _accounts_frame(accounts, widths.account),
         "reps": _reps_frame(reps, capacity),
         "campaigns": _campaigns_frame(campaigns),
         "leads": _leads_frame(lead_data, state, widths),
         "activities": _activities_frame(acts, account, widths),
-        "opportunities": _opportunities_frame(opps, reps, widths),
+        "opportunities": _opportunities_frame(opps, reps, widths, _history_columns(history)),
         "stage_changes": _stage_changes_frame(opps, widths),
         # drawn last from their own stream: the tables above do not change
         "campaign_members": _campaign_members_frame(span, lead_data, campaigns, seed, widths.lead),
+        "opportunity_history": _opportunity_history_frame(history, widths.opportunity),
     }
 
 

@@ -79,13 +79,26 @@ _TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "probability",
         "product",
         "campaign_id",
+        "expected_close_on",
+        "forecast_category",
     ),
     "stage_changes": ("opportunity_id", "stage", "entered_at"),
     "campaign_members": ("lead_id", "campaign_id", "responded_at"),
+    "opportunity_history": (
+        "opportunity_id",
+        "changed_at",
+        "stage",
+        "amount",
+        "expected_close_on",
+        "probability",
+        "forecast_category",
+    ),
 }
-"""Column order of every generated table (DESIGN section 2)."""
+"""Column order of every generated table (DESIGN sections 2, 7 and 8)."""
 
-_DATE_COLUMNS: Final = frozenset({"next_activity_on", "recycle_on", "started_on"})
+_DATE_COLUMNS: Final = frozenset(
+    {"next_activity_on", "recycle_on", "started_on", "expected_close_on"}
+)
 
 # pyarrow (optional) builds the big string columns and writes CSV/Parquet fast;
 # without it the same frames are built with numpy and CSV is written by pandas.

@@ -249,7 +249,11 @@ def _activities_frame(acts: _Acts, account: I64, w: _Widths) -> pd.DataFrame:
     )
 
 
-def _opportunities_frame(o: _Opps, reps: _Reps, w: _Widths) -> pd.DataFrame:
+def _opportunities_frame(
+    o: _Opps, reps: _Reps, w: _Widths, history_columns: dict[str, pd.Series]
+) -> pd.DataFrame:
+    """The opportunities; ``history_columns`` (``expected_close_on``,
+    ``forecast_category``) come from the opportunity history's own stream."""
     m = len(o.created)
     closed = o.result >= 0
     stage = np.where(closed, o.result, o.reached)
@@ -273,6 +277,7 @@ def _opportunities_frame(o: _Opps, reps: _Reps, w: _Widths) -> pd.DataFrame:
             "probability": pd.Series(o.probability, dtype="float64"),
             "product": _label_col(_PRODUCTS, o.product),
             "campaign_id": _id_col("cmp-", o.campaign, 3),
+            **history_columns,
         },
     )
 

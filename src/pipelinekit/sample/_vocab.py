@@ -179,6 +179,10 @@ _STAGES: Final = ("list", "proposal", "opportunity", "quote", "won", "lost")
 _STAGE_WON, _STAGE_LOST = 4, 5
 _VALID_STAGE: Final = 2  # entering "opportunity" = validated after the first meeting
 _STAGE_PROBABILITY: Final = (0.10, 0.20, 0.40, 0.65)
+_FORECAST_CATEGORIES: Final = ("pipeline", "best_case", "commit", "closed", "omitted")
+_FC_PIPELINE, _FC_BEST_CASE, _FC_COMMIT, _FC_CLOSED, _FC_OMITTED = range(5)
+#: Forecast category on entering list, proposal, opportunity, quote.
+_STAGE_FORECAST: Final = (_FC_PIPELINE, _FC_PIPELINE, _FC_BEST_CASE, _FC_COMMIT)
 _STAGE_GAP_MEDIAN_DAYS: Final = (4.0, 7.0, 12.0, 16.0)  # into stage 1..3, then close
 _STAGE_GAP_CAP_DAYS: Final = (18, 26, 26, 40)
 _PRODUCTS: Final = ("fleet_basic", "fleet_pro", "safety_addon")

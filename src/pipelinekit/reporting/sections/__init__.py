@@ -27,6 +27,7 @@ from pipelinekit.reporting.sections import (
     campaigns,
     conversion,
     funnel,
+    history,
     mix,
     pipeline,
     queues,
@@ -51,6 +52,7 @@ SECTIONS: dict[str, SectionBuild] = {
     "campaigns": campaigns.build,
     "pipeline": pipeline.build,
     "conversion": conversion.build,
+    "history": history.build,
 }
 
 
