@@ -122,15 +122,15 @@ def test_pipeline_history_page_shows_the_numbers_it_states(
 
     ds = pk.sample_dataset()
     opps, history, q4 = ds.opportunities, ds.opportunity_history, ("2025-10-01", "2025-12-31")
-    every = pk.pipeline_trend(opps, history, on="2025-10-01")
+    every = pk.pipeline_trend(opps, history=history, on="2025-10-01")
     assert every[["open_count", "open_amount"]].values.tolist() == [[54, 249_738_000.0]]
     category = pk.pipeline_trend(
-        opps, history, on="2025-10-01", by="forecast_category", close_period=q4
+        opps, history=history, on="2025-10-01", by="forecast_category", close_period=q4
     )
     amounts = dict(zip(category["forecast_category"], category["open_amount"], strict=True))
     assert amounts == {"pipeline": 110_859_000.0, "best_case": 16_497_000.0, "commit": 34_972_000.0}
     all_deals = pk.pipeline_movement_deals(
-        opps, history, start="2025-10-01", end="2025-12-31", close_period=q4
+        opps, history=history, start="2025-10-01", end="2025-12-31", close_period=q4
     )
     pulled = all_deals[all_deals["pulled_in"] > 0]
     assert (pulled["expected_close_on_start"] <= pd.Timestamp("2025-09-30")).sum() == 6

@@ -75,7 +75,7 @@ CALLS: dict[str, Callable[[Tables], Any]] = {
     ),
     "pipeline_movement": lambda t: pk.pipeline_movement(
         t["opportunities"],
-        t["opportunity_history"],
+        history=t["opportunity_history"],
         stage_changes=t["stage_changes"],
         start="2025-09-30",
         end=AS_OF,
@@ -84,17 +84,17 @@ CALLS: dict[str, Callable[[Tables], Any]] = {
     ),
     "pipeline_movement_deals": lambda t: pk.pipeline_movement_deals(
         t["opportunities"],
-        t["opportunity_history"],
+        history=t["opportunity_history"],
         start="2025-09-30",
         end=AS_OF,
         close_period=("2025-10-01", AS_OF),
     ),
     "pipeline_snapshot": lambda t: pk.pipeline_snapshot(
-        t["opportunities"], t["opportunity_history"], on=("2025-10-01", AS_OF), freq="month"
+        t["opportunities"], history=t["opportunity_history"], on=("2025-10-01", AS_OF), freq="month"
     ),
     "pipeline_trend": lambda t: pk.pipeline_trend(
         t["opportunities"],
-        t["opportunity_history"],
+        history=t["opportunity_history"],
         on=("2025-07-01", AS_OF),
         freq="week",
         by="stage",

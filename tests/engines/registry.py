@@ -103,7 +103,6 @@ EXTRA: dict[str, Callable[..., Any]] = {
 _DAT = ("leads", "activities", "opportunities")
 _ALL4 = ("accounts", "leads", "activities", "opportunities")
 _BASE = {"as_of": AS_OF, "tz": TZ}
-_HIST = ("opportunities", "opportunity_history")
 
 REGISTRY: dict[str, list[Recipe]] = {
     "journey.journey": [Recipe(_DAT, _BASE), Recipe(_DAT, {"tz": TZ}, label="no as_of")],
@@ -416,17 +415,37 @@ REGISTRY: dict[str, list[Recipe]] = {
     # --- pipeline history
     "metrics.history.pipeline_snapshot": [
         Recipe(
-            _HIST,
-            {"on": AS_OF, "tz": TZ, "by": "owner_id", "stage_changes": T("stage_changes")},
+            ("opportunities",),
+            {
+                "history": T("opportunity_history"),
+                "on": AS_OF,
+                "tz": TZ,
+                "by": "owner_id",
+                "stage_changes": T("stage_changes"),
+            },
         ),
-        Recipe(_HIST, {"on": (START, AS_OF), "freq": "month", "tz": TZ}, label="monthly"),
+        Recipe(
+            ("opportunities",),
+            {"history": T("opportunity_history"), "on": (START, AS_OF), "freq": "month", "tz": TZ},
+            label="monthly",
+        ),
         Recipe(("opportunities",), {"on": QUARTER, "freq": "week", "tz": TZ}, label="no history"),
     ],
     "metrics.history.pipeline_trend": [
-        Recipe(_HIST, {"on": (START, AS_OF), "freq": "week", "by": "stage", "tz": TZ}),
         Recipe(
-            _HIST,
+            ("opportunities",),
             {
+                "history": T("opportunity_history"),
+                "on": (START, AS_OF),
+                "freq": "week",
+                "by": "stage",
+                "tz": TZ,
+            },
+        ),
+        Recipe(
+            ("opportunities",),
+            {
+                "history": T("opportunity_history"),
                 "on": QUARTER,
                 "freq": "day",
                 "close_period": QUARTER,
@@ -438,10 +457,20 @@ REGISTRY: dict[str, list[Recipe]] = {
         ),
     ],
     "metrics.history.pipeline_movement": [
-        Recipe(_HIST, {"start": QUARTER_START, "end": AS_OF, "close_period": QUARTER, "tz": TZ}),
         Recipe(
-            _HIST,
+            ("opportunities",),
             {
+                "history": T("opportunity_history"),
+                "start": QUARTER_START,
+                "end": AS_OF,
+                "close_period": QUARTER,
+                "tz": TZ,
+            },
+        ),
+        Recipe(
+            ("opportunities",),
+            {
+                "history": T("opportunity_history"),
                 "start": START,
                 "end": AS_OF,
                 "close_period": QUARTER,
@@ -453,7 +482,16 @@ REGISTRY: dict[str, list[Recipe]] = {
         ),
     ],
     "metrics.history.pipeline_movement_deals": [
-        Recipe(_HIST, {"start": QUARTER_START, "end": AS_OF, "close_period": QUARTER, "tz": TZ}),
+        Recipe(
+            ("opportunities",),
+            {
+                "history": T("opportunity_history"),
+                "start": QUARTER_START,
+                "end": AS_OF,
+                "close_period": QUARTER,
+                "tz": TZ,
+            },
+        ),
         Recipe(
             ("opportunities",),
             {"start": START, "end": AS_OF, "close_period": QUARTER, "by": "product", "tz": TZ},

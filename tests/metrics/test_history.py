@@ -179,7 +179,7 @@ def ts(text: str) -> pd.Timestamp:
 def test_waterfall_per_deal_hand_computed() -> None:
     opps, history = frames()
     deals = pipeline_movement_deals(
-        opps, history, start="2025-10-01", end="2025-11-30", close_period=Q4
+        opps, history=history, start="2025-10-01", end="2025-11-30", close_period=Q4
     ).set_index("opportunity_id")
     # D6 (moved in after b), D10 (closed before a), D11 (created after b) and the
     # orphan DX are not in S or E
@@ -228,7 +228,9 @@ def test_waterfall_per_deal_hand_computed() -> None:
 
 def test_waterfall_total_hand_computed() -> None:
     opps, history = frames()
-    total = pipeline_movement(opps, history, start="2025-10-01", end="2025-11-30", close_period=Q4)
+    total = pipeline_movement(
+        opps, history=history, start="2025-10-01", end="2025-11-30", close_period=Q4
+    )
     assert len(total) == 1
     got = total.iloc[0].to_dict()
     # start: D2 200 + D3 900 + D4 300 + D5 380 + D7 600 + D8 700 + D13 1000 = 4080
@@ -264,9 +266,11 @@ def test_waterfall_start_and_end_are_the_trend_of_the_period() -> None:
     # the waterfall's start and end are the open pipeline expected to close in Q4 on
     # a and on b, as pipeline_trend reads it
     opps, history = frames()
-    total = pipeline_movement(opps, history, start="2025-10-01", end="2025-11-30", close_period=Q4)
+    total = pipeline_movement(
+        opps, history=history, start="2025-10-01", end="2025-11-30", close_period=Q4
+    )
     trend = pipeline_trend(
-        opps, history, on=("2025-10-01", "2025-11-30"), freq="day", close_period=Q4
+        opps, history=history, on=("2025-10-01", "2025-11-30"), freq="day", close_period=Q4
     ).set_index("day")
     assert trend.loc[ts("2025-10-01"), "open_amount"] == total.loc[0, "start"]
     assert trend.loc[ts("2025-11-30"), "open_amount"] == total.loc[0, "end"]
@@ -277,7 +281,7 @@ def test_close_date_moved_out_and_back_in() -> None:
     opps, history = frames()
     # by the end of October D2 expects January: pushed out, 200 (amount at a)
     october = pipeline_movement_deals(
-        opps, history, start="2025-10-01", end="2025-10-31", close_period=Q4
+        opps, history=history, start="2025-10-01", end="2025-10-31", close_period=Q4
     ).set_index("opportunity_id")
     assert october.loc["D2", ["category", "start", "pushed_out", "end"]].tolist() == [
         "pushed_out",
@@ -287,7 +291,7 @@ def test_close_date_moved_out_and_back_in() -> None:
     ]
     # from the end of October to the end of November it came back: pulled in
     november = pipeline_movement_deals(
-        opps, history, start="2025-10-31", end="2025-11-30", close_period=Q4
+        opps, history=history, start="2025-10-31", end="2025-11-30", close_period=Q4
     ).set_index("opportunity_id")
     assert november.loc["D2", ["category", "start", "pulled_in", "end"]].tolist() == [
         "pulled_in",
@@ -295,7 +299,7 @@ def test_close_date_moved_out_and_back_in() -> None:
         200.0,
         200.0,
     ]
-    snap = pipeline_snapshot(opps, history, on=("2025-10-14", "2025-11-25"))
+    snap = pipeline_snapshot(opps, history=history, on=("2025-10-14", "2025-11-25"))
     d2 = snap[snap["opportunity_id"] == "D2"].set_index("day")["expected_close_on"]
     assert d2[ts("2025-10-14")] == ts("2025-11-10")
     assert d2[ts("2025-10-15")] == ts("2026-01-15")
@@ -305,7 +309,7 @@ def test_close_date_moved_out_and_back_in() -> None:
 
 def test_stage_regression() -> None:
     opps, history = frames()
-    snap = pipeline_snapshot(opps, history, on=("2025-10-09", "2025-10-20"))
+    snap = pipeline_snapshot(opps, history=history, on=("2025-10-09", "2025-10-20"))
     d3 = snap[snap["opportunity_id"] == "D3"].set_index("day")["stage"]
     assert d3[ts("2025-10-09")] == "list"
     assert d3[ts("2025-10-10")] == "quote"
@@ -315,14 +319,14 @@ def test_stage_regression() -> None:
 
 def test_amount_changed_on_the_closing_day() -> None:
     opps, history = frames()
-    before = state(pipeline_snapshot(opps, history, on="2025-10-30"), "D4")
+    before = state(pipeline_snapshot(opps, history=history, on="2025-10-30"), "D4")
     assert (before["status"], before["amount"], before["closed_at"]) == ("open", 300.0, None)
-    closing = state(pipeline_snapshot(opps, history, on="2025-10-31"), "D4")
+    closing = state(pipeline_snapshot(opps, history=history, on="2025-10-31"), "D4")
     assert (closing["status"], closing["stage"], closing["amount"]) == ("won", "won", 250.0)
     assert closing["closed_at"] == ts("2025-10-31 18:00")
     # a waterfall ending on the closing day books the cut and the win at the new amount
     deals = pipeline_movement_deals(
-        opps, history, start="2025-10-01", end="2025-10-31", close_period=Q4
+        opps, history=history, start="2025-10-01", end="2025-10-31", close_period=Q4
     ).set_index("opportunity_id")
     assert deals.loc["D4", ["start", "amount_down", "won", "end"]].tolist() == [
         300.0,
@@ -334,13 +338,13 @@ def test_amount_changed_on_the_closing_day() -> None:
 
 def test_equal_timestamps_break_ties_by_file_order() -> None:
     opps, history = frames()
-    assert state(pipeline_snapshot(opps, history, on="2025-10-10"), "D5")["amount"] == 450.0
+    assert state(pipeline_snapshot(opps, history=history, on="2025-10-10"), "D5")["amount"] == 450.0
     # the same two rows the other way round in the file: the later one (400) wins
     swapped = list(HISTORY)
     i = next(k for k, r in enumerate(swapped) if r.opportunity_id == "D5" and r.amount == 400)
     swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
     _, history2 = frames(history=swapped)
-    got = state(pipeline_snapshot(opps, history2, on="2025-10-10"), "D5")
+    got = state(pipeline_snapshot(opps, history=history2, on="2025-10-10"), "D5")
     # an empty cell never erases a value: the stage of the 400 row stays
     assert (got["amount"], got["stage"]) == (400.0, "proposal")
 
@@ -348,18 +352,20 @@ def test_equal_timestamps_break_ties_by_file_order() -> None:
 def test_rows_after_the_day_are_ignored() -> None:
     opps, history = frames()
     # D6: its row at 2025-12-01 00:00 belongs to December 1st, not to November 30th
-    on_b = state(pipeline_snapshot(opps, history, on="2025-11-30"), "D6")
+    on_b = state(pipeline_snapshot(opps, history=history, on="2025-11-30"), "D6")
     assert (on_b["amount"], on_b["expected_close_on"]) == (500.0, ts("2026-02-01"))
-    next_day = state(pipeline_snapshot(opps, history, on="2025-12-01"), "D6")
+    next_day = state(pipeline_snapshot(opps, history=history, on="2025-12-01"), "D6")
     assert (next_day["amount"], next_day["expected_close_on"]) == (550.0, ts("2025-12-15"))
     # D9: a change at 23:59:59 belongs to its day
-    assert state(pipeline_snapshot(opps, history, on="2025-11-30"), "D9")["stage"] == "quote"
-    assert state(pipeline_snapshot(opps, history, on="2025-11-29"), "D9")["stage"] == "list"
+    assert (
+        state(pipeline_snapshot(opps, history=history, on="2025-11-30"), "D9")["stage"] == "quote"
+    )
+    assert state(pipeline_snapshot(opps, history=history, on="2025-11-29"), "D9")["stage"] == "list"
 
 
 def test_a_deal_without_history_uses_its_current_row() -> None:
     opps, history = frames()
-    snap = pipeline_snapshot(opps, history, on=("2025-09-19", "2025-10-01"))
+    snap = pipeline_snapshot(opps, history=history, on=("2025-09-19", "2025-10-01"))
     d7 = snap[snap["opportunity_id"] == "D7"]
     # not there before its creation day; on every later day its current values
     assert d7["day"].min() == ts("2025-09-20")
@@ -370,7 +376,7 @@ def test_a_deal_without_history_uses_its_current_row() -> None:
 
 def test_a_deal_created_and_closed_inside_the_window() -> None:
     opps, history = frames()
-    snap = pipeline_snapshot(opps, history, on=("2025-10-04", "2025-11-20"), freq="week")
+    snap = pipeline_snapshot(opps, history=history, on=("2025-10-04", "2025-11-20"), freq="week")
     d1 = snap[snap["opportunity_id"] == "D1"].set_index("day")
     # weeks end on Sundays: 10-05 (its creation day) ... 11-16, then 11-20 (the range end)
     assert d1.index.tolist()[0] == ts("2025-10-05")
@@ -386,7 +392,7 @@ def test_a_deal_created_and_closed_inside_the_window() -> None:
 
 def test_orphan_history_rows_are_ignored() -> None:
     opps, history = frames()
-    snap = pipeline_snapshot(opps, history, on="2025-11-30")
+    snap = pipeline_snapshot(opps, history=history, on="2025-11-30")
     assert "DX" not in set(snap["opportunity_id"])
 
 
@@ -409,7 +415,7 @@ def test_orphan_history_rows_are_warned_by_validation() -> None:
 
 def test_snapshot_columns_and_order() -> None:
     opps, history = frames()
-    snap = pipeline_snapshot(opps, history, on="2025-10-10", by="owner_id")
+    snap = pipeline_snapshot(opps, history=history, on="2025-10-10", by="owner_id")
     assert snap.columns.tolist() == [
         "day",
         "opportunity_id",
@@ -433,7 +439,7 @@ def test_snapshot_columns_and_order() -> None:
 
 def test_snapshot_days_of_a_range() -> None:
     opps, history = frames()
-    days = lambda **kw: sorted(set(pipeline_snapshot(opps, history, **kw)["day"]))  # noqa: E731
+    days = lambda **kw: sorted(set(pipeline_snapshot(opps, history=history, **kw)["day"]))  # noqa: E731
     assert days(on=("2025-10-01", "2025-10-03")) == [
         ts("2025-10-01"),
         ts("2025-10-02"),
@@ -459,7 +465,7 @@ def test_stage_changes_count_as_stage_only_history() -> None:
         ],
         StageChange,
     )
-    snap = pipeline_snapshot(opps, history, on="2025-10-14", stage_changes=changes)
+    snap = pipeline_snapshot(opps, history=history, on="2025-10-14", stage_changes=changes)
     d7 = state(snap, "D7")
     # the stage from stage_changes, the other fields still from the current row
     assert (d7["stage"], d7["amount"]) == ("list", 600.0)
@@ -481,9 +487,11 @@ def test_time_zone_of_aware_inputs() -> None:
     )
     for frame, col in ((opps, "created_at"), (history, "changed_at")):
         frame[col] = frame[col].dt.tz_localize("UTC")
-    snap = pipeline_snapshot(opps, history, on=("2025-10-10", "2025-10-11"))
+    snap = pipeline_snapshot(opps, history=history, on=("2025-10-10", "2025-10-11"))
     assert snap["amount"].tolist() == [10.0, 20.0]
-    assert pipeline_snapshot(opps, history, on="2025-10-10", tz="UTC")["amount"].tolist() == [20.0]
+    assert pipeline_snapshot(opps, history=history, on="2025-10-10", tz="UTC")[
+        "amount"
+    ].tolist() == [20.0]
 
 
 def test_facts_give_the_same_states() -> None:
@@ -496,10 +504,10 @@ def test_facts_give_the_same_states() -> None:
     )
     facts.plan_history_days([date(2025, 10, 1), date(2025, 11, 30)])
     kw: dict[str, Any] = {"start": "2025-10-01", "end": "2025-11-30", "close_period": Q4}
-    shared = pipeline_movement(opps, history, facts=facts, **kw)
-    pd.testing.assert_frame_equal(shared, pipeline_movement(opps, history, **kw))
-    snap = pipeline_snapshot(opps, history, on="2025-11-30", facts=facts)
-    pd.testing.assert_frame_equal(snap, pipeline_snapshot(opps, history, on="2025-11-30"))
+    shared = pipeline_movement(opps, history=history, facts=facts, **kw)
+    pd.testing.assert_frame_equal(shared, pipeline_movement(opps, history=history, **kw))
+    snap = pipeline_snapshot(opps, history=history, on="2025-11-30", facts=facts)
+    pd.testing.assert_frame_equal(snap, pipeline_snapshot(opps, history=history, on="2025-11-30"))
     assert len(facts._built) == 1  # one computation of the two planned days
     # facts of other tables are not used
     other = pipeline_snapshot(opps, on="2025-11-30", facts=facts)
@@ -512,7 +520,12 @@ def test_facts_give_the_same_states() -> None:
 def test_trend_by_stage_for_the_quarter_hand_computed() -> None:
     opps, history = frames()
     trend = pipeline_trend(
-        opps, history, on=("2025-10-01", "2025-10-31"), freq="week", by="stage", close_period=Q4
+        opps,
+        history=history,
+        on=("2025-10-01", "2025-10-31"),
+        freq="week",
+        by="stage",
+        close_period=Q4,
     )
     got = {
         (r.day.date().isoformat(), r.stage): (r.open_count, r.open_amount)
@@ -548,7 +561,7 @@ def test_trend_by_stage_for_the_quarter_hand_computed() -> None:
 
 def test_trend_of_every_open_deal() -> None:
     opps, history = frames()
-    trend = pipeline_trend(opps, history, on=("2025-12-01", "2025-12-07"), freq="week")
+    trend = pipeline_trend(opps, history=history, on=("2025-12-01", "2025-12-07"), freq="week")
     # end of 12-07: open D2 200, D3 900, D5 450, D6 550, D7 600, D9 800, D11 60, D13 1100
     assert trend.to_dict("list") == {
         "day": [ts("2025-12-07")],
@@ -565,9 +578,11 @@ def test_a_missing_amount_counts_one_and_adds_zero() -> None:
         ],
         history=[],
     )
-    trend = pipeline_trend(opps, history, on=("2025-10-02", "2025-10-02"), close_period=Q4)
+    trend = pipeline_trend(opps, history=history, on=("2025-10-02", "2025-10-02"), close_period=Q4)
     assert trend[["open_count", "open_amount"]].values.tolist() == [[2, 70.0]]
-    total = pipeline_movement(opps, history, start="2025-10-01", end="2025-10-31", close_period=Q4)
+    total = pipeline_movement(
+        opps, history=history, start="2025-10-01", end="2025-10-31", close_period=Q4
+    )
     assert total.loc[0, ["created_count", "created", "end_count", "end"]].tolist() == [
         2,
         70.0,
@@ -576,12 +591,12 @@ def test_a_missing_amount_counts_one_and_adds_zero() -> None:
     ]
     # its category names its non-zero parts: none, so "unchanged" though it was created
     deals = pipeline_movement_deals(
-        opps, history, start="2025-10-01", end="2025-10-31", close_period=Q4
+        opps, history=history, start="2025-10-01", end="2025-10-31", close_period=Q4
     ).set_index("opportunity_id")
     assert deals["category"].to_dict() == {"M1": "unchanged", "M2": "created"}
     # a missing expected close date is in no period
     opps["expected_close_on"] = opps["expected_close_on"].where(opps["opportunity_id"] != "M1")
-    trend = pipeline_trend(opps, history, on=("2025-10-02", "2025-10-02"), close_period=Q4)
+    trend = pipeline_trend(opps, history=history, on=("2025-10-02", "2025-10-02"), close_period=Q4)
     assert trend[["open_count", "open_amount"]].values.tolist() == [[1, 70.0]]
 
 
@@ -589,7 +604,7 @@ def test_movement_by_owner_and_empty_groups() -> None:
     opps, history = frames()
     opps.loc[opps["opportunity_id"].isin(["D5", "D9"]), "owner_id"] = "F2"
     by_owner = pipeline_movement(
-        opps, history, start="2025-10-01", end="2025-11-30", close_period=Q4, by="owner_id"
+        opps, history=history, start="2025-10-01", end="2025-11-30", close_period=Q4, by="owner_id"
     ).set_index("owner_id")
     assert by_owner.loc["F2", ["start", "amount_up", "pulled_in", "end"]].tolist() == [
         380.0,
@@ -601,7 +616,7 @@ def test_movement_by_owner_and_empty_groups() -> None:
     # no deal in the period: one row of zeros
     later = ("2027-01-01", "2027-03-31")
     empty = pipeline_movement(
-        opps, history, start="2025-10-01", end="2025-11-30", close_period=later
+        opps, history=history, start="2025-10-01", end="2025-11-30", close_period=later
     )
     assert empty[list(MOVEMENT_PARTS)].values.tolist() == [[0.0] * len(MOVEMENT_PARTS)]
 
@@ -612,25 +627,34 @@ def test_movement_by_owner_and_empty_groups() -> None:
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda o, h: pipeline_snapshot(o, h, on="2025-10-01", freq="week"), "freq needs a range"),
-        (lambda o, h: pipeline_snapshot(o, h, on=("2025-10-02", "2025-10-01")), "after the last"),
-        (lambda o, h: pipeline_snapshot(o, h, on="2025-10-01", freq="fortnight"), "freq"),
-        (lambda o, h: pipeline_trend(o, h, on="2025-10-01", freq="week"), "freq needs a range"),
-        (lambda o, h: pipeline_trend(o, h, on=("2025-10-01",)), "on must be a"),
+        (
+            lambda o, h: pipeline_snapshot(o, history=h, on="2025-10-01", freq="week"),
+            "freq needs a range",
+        ),
+        (
+            lambda o, h: pipeline_snapshot(o, history=h, on=("2025-10-02", "2025-10-01")),
+            "after the last",
+        ),
+        (lambda o, h: pipeline_snapshot(o, history=h, on="2025-10-01", freq="fortnight"), "freq"),
+        (
+            lambda o, h: pipeline_trend(o, history=h, on="2025-10-01", freq="week"),
+            "freq needs a range",
+        ),
+        (lambda o, h: pipeline_trend(o, history=h, on=("2025-10-01",)), "on must be a"),
         (
             lambda o, h: pipeline_movement(
-                o, h, start="2025-10-02", end="2025-10-02", close_period=Q4
+                o, history=h, start="2025-10-02", end="2025-10-02", close_period=Q4
             ),
             "start must be before end",
         ),
         (
             lambda o, h: pipeline_movement(
-                o, h, start="2025-10-01", end="2025-10-02", close_period="2025-10-01"
+                o, history=h, start="2025-10-01", end="2025-10-02", close_period="2025-10-01"
             ),
             "close_period must be a",
         ),
-        (lambda o, h: pipeline_snapshot(o, h, on="2025-10-01", by="status"), "by"),
-        (lambda o, h: pipeline_snapshot(o, h, on="2025-10-01", by="region"), "region"),
+        (lambda o, h: pipeline_snapshot(o, history=h, on="2025-10-01", by="status"), "by"),
+        (lambda o, h: pipeline_snapshot(o, history=h, on="2025-10-01", by="region"), "region"),
     ],
 )
 def test_bad_parameters_name_the_parameter(call: Any, message: str) -> None:
@@ -644,10 +668,14 @@ def test_inputs_are_not_mutated_and_kinds_are_kept() -> None:
 
     opps, history = frames()
     before = (opps.copy(), history.copy())
-    pipeline_movement_deals(opps, history, start="2025-10-01", end="2025-11-30", close_period=Q4)
+    pipeline_movement_deals(
+        opps, history=history, start="2025-10-01", end="2025-11-30", close_period=Q4
+    )
     pd.testing.assert_frame_equal(opps, before[0])
     pd.testing.assert_frame_equal(history, before[1])
-    lazy = pipeline_snapshot(pl.from_pandas(opps).lazy(), pl.from_pandas(history).lazy(), on=Q4)
+    lazy = pipeline_snapshot(
+        pl.from_pandas(opps).lazy(), history=pl.from_pandas(history).lazy(), on=Q4
+    )
     assert isinstance(lazy, pl.LazyFrame)
 
 
@@ -761,8 +789,8 @@ def test_waterfall_reconciles_and_matches_the_reference(
     opps, history, changes = (
         tables[k] for k in ("opportunities", "opportunity_history", "stage_changes")
     )
-    deals = pipeline_movement_deals(opps, history, stage_changes=changes, **kw)
-    total = pipeline_movement(opps, history, stage_changes=changes, **kw)
+    deals = pipeline_movement_deals(opps, history=history, stage_changes=changes, **kw)
+    total = pipeline_movement(opps, history=history, stage_changes=changes, **kw)
     want = reference_waterfall(tables, a, b, p)
     got = {r["opportunity_id"]: {k: r[k] for k in MOVEMENT_PARTS} for r in deals.to_dict("records")}
     assert got == want
@@ -801,7 +829,7 @@ def test_snapshot_matches_the_reference(
     day = (START + timedelta(days=data.draw(st.integers(0, HISTORY_DAYS)))).date()
     snap = pipeline_snapshot(
         tables["opportunities"],
-        tables["opportunity_history"],
+        history=tables["opportunity_history"],
         on=day,
         stage_changes=tables["stage_changes"],
     )
@@ -823,11 +851,11 @@ def test_a_snapshot_never_depends_on_later_rows(
     opps, history, changes = (
         tables[k] for k in ("opportunities", "opportunity_history", "stage_changes")
     )
-    snap = pipeline_snapshot(opps, history, on=day, stage_changes=changes)
+    snap = pipeline_snapshot(opps, history=history, on=day, stage_changes=changes)
     # drop every row dated after the day, and every opportunity created after it
     kept = pipeline_snapshot(
         opps[opps["created_at"] < end],
-        history[history["changed_at"] < end],
+        history=history[history["changed_at"] < end],
         on=day,
         stage_changes=changes[changes["entered_at"] < end],
     )
@@ -839,7 +867,7 @@ def test_a_snapshot_never_depends_on_later_rows(
     scrambled.loc[later, "stage"] = "scrambled"
     scrambled.loc[later, "expected_close_on"] = pd.Timestamp(day)
     pd.testing.assert_frame_equal(
-        snap, pipeline_snapshot(opps, scrambled, on=day, stage_changes=changes)
+        snap, pipeline_snapshot(opps, history=scrambled, on=day, stage_changes=changes)
     )
 
 
@@ -850,7 +878,7 @@ def test_with_complete_history_the_last_snapshot_is_the_current_row(
 ) -> None:
     opps = tables["opportunities"]
     as_of = (START + timedelta(days=HISTORY_DAYS + 1)).date()
-    snap = pipeline_snapshot(opps, tables["opportunity_history"], on=as_of).set_index(
+    snap = pipeline_snapshot(opps, history=tables["opportunity_history"], on=as_of).set_index(
         "opportunity_id"
     )
     current = opps.set_index("opportunity_id").loc[snap.index]
@@ -874,10 +902,12 @@ def test_random_histories_agree_on_polars_and_duckdb(
     def run(t: Mapping[str, Any]) -> list[Any]:
         opps, history, changes = t["opportunities"], t["opportunity_history"], t["stage_changes"]
         return [
-            pipeline_snapshot(opps, history, on=(a, b), freq="week", stage_changes=changes),
-            pipeline_trend(opps, history, on=(a, b), freq="day", by="stage", close_period=p),
+            pipeline_snapshot(opps, history=history, on=(a, b), freq="week", stage_changes=changes),
+            pipeline_trend(
+                opps, history=history, on=(a, b), freq="day", by="stage", close_period=p
+            ),
             pipeline_movement_deals(
-                opps, history, start=a, end=b, close_period=p, stage_changes=changes
+                opps, history=history, start=a, end=b, close_period=p, stage_changes=changes
             ),
         ]
 

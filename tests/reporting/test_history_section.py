@@ -43,7 +43,7 @@ def test_waterfall_table_reconciles_and_matches_the_metric(
     assert table.loc["start", "amount"] + flows == table.loc["end", "amount"]
     want = pipeline_movement(
         sample.opportunities,
-        sample.opportunity_history,
+        history=sample.opportunity_history,
         stage_changes=sample.stage_changes,
         start="2025-09-30",
         end="2025-12-31",
@@ -76,7 +76,7 @@ def test_trend_ends_at_today_and_matches_the_waterfall(
     # the pipeline at the quarter's opening is the waterfall's start
     opening = pipeline_trend(
         opps,
-        sample.opportunity_history,
+        history=sample.opportunity_history,
         on=("2025-09-30", "2025-09-30"),
         close_period=("2025-10-01", "2025-12-31"),
     )

@@ -56,7 +56,7 @@ Examples
 ...     "changed_at": pd.to_datetime(["2025-09-01", "2025-11-01"]),
 ...     "amount": [100.0, 120.0],
 ...     "expected_close_on": pd.to_datetime(["2025-10-31", "2025-11-20"])})
->>> moves = pipeline_movement(opps, hist, start="2025-10-01", end="2025-12-31",
+>>> moves = pipeline_movement(opps, history=hist, start="2025-10-01", end="2025-12-31",
 ...                           close_period=("2025-10-01", "2025-12-31"))
 >>> moves[["start", "created", "amount_up", "won", "end"]]
    start  created  amount_up    won   end
@@ -268,8 +268,8 @@ def _amount() -> nw.Expr:
 
 def pipeline_snapshot(
     opportunities: FrameT,
-    history: Any = None,
     *,
+    history: Any = None,
     on: AsOf | tuple[AsOf, AsOf],
     freq: Freq | None = None,
     stage_changes: Any = None,
@@ -319,12 +319,12 @@ def pipeline_snapshot(
     >>> hist = pd.DataFrame({"opportunity_id": ["O1", "O1"],
     ...     "changed_at": pd.to_datetime(["2025-04-01", "2025-04-10"]),
     ...     "stage": ["list", "quote"], "amount": [200.0, 300.0]})
-    >>> snap = pipeline_snapshot(opps, hist, on=("2025-04-07", "2025-04-20"), freq="week")
+    >>> snap = pipeline_snapshot(opps, history=hist, on=("2025-04-07", "2025-04-20"), freq="week")
     >>> snap[["day", "status", "stage", "amount"]]
              day status  stage  amount
     0 2025-04-13   open  quote   300.0
     1 2025-04-20   open  quote   300.0
-    >>> pipeline_snapshot(opps, hist, on="2025-04-09")[["stage", "amount"]]
+    >>> pipeline_snapshot(opps, history=hist, on="2025-04-09")[["stage", "amount"]]
       stage  amount
     0  list   200.0
     """
@@ -354,8 +354,8 @@ def pipeline_snapshot(
 
 def pipeline_trend(
     opportunities: FrameT,
-    history: Any = None,
     *,
+    history: Any = None,
     on: AsOf | tuple[AsOf, AsOf],
     freq: Freq | None = None,
     stage_changes: Any = None,
@@ -554,8 +554,8 @@ def _movement_frame(
 
 def pipeline_movement_deals(
     opportunities: FrameT,
-    history: Any = None,
     *,
+    history: Any = None,
     start: AsOf,
     end: AsOf,
     close_period: tuple[AsOf, AsOf],
@@ -612,7 +612,7 @@ def pipeline_movement_deals(
     ...                                   "2025-11-20"]),
     ...     "expected_close_on": pd.to_datetime(["2025-12-10", "2026-02-01", "2026-01-20",
     ...                                          "2025-12-01"])})
-    >>> deals = pipeline_movement_deals(opps, hist, start="2025-10-01", end="2025-12-31",
+    >>> deals = pipeline_movement_deals(opps, history=hist, start="2025-10-01", end="2025-12-31",
     ...                                 close_period=("2025-10-01", "2025-12-31"))
     >>> deals[["opportunity_id", "category", "start", "pushed_out", "pulled_in", "end"]]
       opportunity_id    category  start  pushed_out  pulled_in   end
@@ -649,8 +649,8 @@ def pipeline_movement_deals(
 
 def pipeline_movement(
     opportunities: FrameT,
-    history: Any = None,
     *,
+    history: Any = None,
     start: AsOf,
     end: AsOf,
     close_period: tuple[AsOf, AsOf],

@@ -112,11 +112,13 @@ def build(ctx: SectionContext) -> Section:
     kw: dict[str, Any] = {"stage_changes": ctx.table("stage_changes"), "tz": ctx.tz}
     kw["facts"] = ctx.facts
     trend_kw: dict[str, Any] = {"on": (trend_first, ctx.as_of), "freq": "week", **kw}
-    trend = to_pandas(pipeline_trend(opps, history, **trend_kw))
+    trend = to_pandas(pipeline_trend(opps, history=history, **trend_kw))
     tables: dict[str, pd.DataFrame] = {}
     charts: list[Chart] = []
     if has_close_dates:
-        quarter = to_pandas(pipeline_trend(opps, history, close_period=(first, last), **trend_kw))
+        quarter = to_pandas(
+            pipeline_trend(opps, history=history, close_period=(first, last), **trend_kw)
+        )
         trend = trend.merge(
             quarter.rename(
                 columns={"open_count": "quarter_open_count", "open_amount": "quarter_open_amount"}
@@ -146,7 +148,7 @@ def build(ctx: SectionContext) -> Section:
             charts=tuple(charts),
         )
     move_kw: dict[str, Any] = {"start": opening, "end": ctx.as_of, "close_period": (first, last)}
-    total = to_pandas(pipeline_movement(opps, history, **move_kw, **kw)).iloc[0]
+    total = to_pandas(pipeline_movement(opps, history=history, **move_kw, **kw)).iloc[0]
     tables["quarter waterfall"] = _int(
         pd.DataFrame(
             {
@@ -157,11 +159,13 @@ def build(ctx: SectionContext) -> Section:
         ),
         ["opportunity_count"],
     )
-    by_owner = to_pandas(pipeline_movement(opps, history, by="owner_id", **move_kw, **kw))
+    by_owner = to_pandas(pipeline_movement(opps, history=history, by="owner_id", **move_kw, **kw))
     tables["quarter waterfall by owner"] = by_owner[["owner_id", *MOVEMENT_PARTS]].rename(
         columns={p: p if p.startswith("amount_") else f"{p}_amount" for p in MOVEMENT_PARTS}
     )
-    deals = to_pandas(pipeline_movement_deals(opps, history, by="owner_id", **move_kw, **kw))
+    deals = to_pandas(
+        pipeline_movement_deals(opps, history=history, by="owner_id", **move_kw, **kw)
+    )
     slipped = deals[deals["pushed_out"] > 0].sort_values(
         ["amount_start", "opportunity_id"], ascending=[False, True], kind="mergesort"
     )
