@@ -66,10 +66,13 @@ test-lean: $(LEAN_VENV)/.installed-stamp
 		-o addopts="" tests/lean
 
 ## Benchmarks at 100k and 1M leads (data generated into benchmarks/data, reused):
-## pipelinekit vs hand-written pandas / polars / DuckDB SQL; writes
-## benchmarks/results/latest.json. Takes about 15 minutes on 2 cores.
+## pipelinekit vs hand-written pandas / polars / DuckDB SQL (benchmarks/run.py, writes
+## benchmarks/results/latest.json), then the full report and the summary against the
+## hand-written polars summary, interleaved (benchmarks/report_ratio.py). Takes about
+## 30 minutes on 2 cores. The PySpark report: python benchmarks/report_spark.py.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/report_ratio.py --sizes 1m --formats parquet --rounds 3
 
 ## The docs site (mkdocs-material), built strictly: a warning fails the build.
 docs: $(STAMP)
