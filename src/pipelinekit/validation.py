@@ -504,7 +504,9 @@ class _TableCheck:
                 "orphan_fk",
                 f"not found in {parent_table}.{parent_column}",
                 severity="error" if strict else "warning",
-                hint=None if strict else "rows are kept; pass strict=True to make this an error",
+                hint=None
+                if strict
+                else "rows are kept; --strict (strict=True in Python) makes this an error",
             )
             orphan = _parse.not_in(keys, parent[parent_column])
             self.report.add_rows(rule, orphan, ids=self.ids, values=keys)
