@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) browser
-	$(BIN)/python -m pytest -q -n auto
+	$(BIN)/python -m pytest -q -n auto --durations=25
 
 ## Headless Chromium (Debian package) for the html report's browser test. Never fails:
 ## without apt-get, or when the install fails, the browser test skips and says why.

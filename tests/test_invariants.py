@@ -36,11 +36,13 @@ SRC = Path(__file__).parents[1] / "src"
 #: Public callables that take no frames (checked to stay that way).
 NO_FRAMES = {
     "from_objects",  # domain objects in, a new frame out
+    "kpi_table",  # a built Report in (tests/reporting/test_export.py)
     "rate",
     "read_dataset",
     "sample_dataset",
     "two_proportion_z_test",
     "wilson_interval",
+    "write_tables",  # a built Report in, files out (tests/reporting/test_export.py)
 }
 
 Tables = dict[str, Any]

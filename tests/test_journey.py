@@ -134,7 +134,7 @@ def small_dataset(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(small_dataset(), st.randoms(use_true_random=False))
 def test_journey_invariants(data: tuple[pd.DataFrame, ...], rnd: object) -> None:
     leads, acts, opps = data
