@@ -48,10 +48,10 @@ from pipelinekit.rates import rate
 
 from ..strategies import as_of_dates, datasets, journeys, leads_with_history
 
-#: Examples per property: 40 in ``make test`` (each example runs the funnel up to
+#: Examples per property: 25 in ``make test`` (each example runs the funnel up to
 #: four times; 200 doubled the suite's time); PIPELINEKIT_PROPERTY_EXAMPLES=500 for
 #: a deeper search before a release, lower for a quick local run.
-EXAMPLES = int(os.environ.get("PIPELINEKIT_PROPERTY_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("PIPELINEKIT_PROPERTY_EXAMPLES", "25"))
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
