@@ -135,12 +135,12 @@ def test_base_dataset_is_valid(backend: str) -> None:
 def test_missing_leads_table(backend: str) -> None:
     data = _data("opportunities")
     del data["leads"]
-    # without leads, the opportunities' lead_id are orphans too
-    assert _found(backend, data) == [
-        ("leads", None, "missing_table", None, None),
-        ("opportunities", "lead_id", "orphan_fk", 1, "O1"),
-        ("opportunities", "lead_id", "orphan_fk", 2, "O2"),
-    ]
+    # the missing table is the one problem: no orphan key per opportunity follows
+    found = _problems(backend, data)
+    assert [_summary(p) for p in found] == [("leads", None, "missing_table", None, None)]
+    assert found[0].severity == "error"
+    assert found[0].hint is not None
+    assert "no rows is valid" in found[0].hint
 
 
 def test_empty_leads_table(backend: str) -> None:
@@ -150,9 +150,38 @@ def test_empty_leads_table(backend: str) -> None:
         if backend == "polars"
         else pd.DataFrame({name: pd.Series([], dtype="str") for name in names})
     }
-    with pytest.raises(SchemaError) as err:
-        validate_tables(frames)
-    assert [_summary(p) for p in err.value.problems] == [("leads", None, "empty_table", None, None)]
+    result = validate_tables(frames)
+    assert [_summary(p) for p in result.warnings] == [("leads", None, "empty_table", None, None)]
+    assert result.warnings[0].severity == "warning"
+    assert len(result.tables["leads"]) == 0
+    # valid in strict mode too: an empty table is not an implausible or orphan row
+    assert len(validate_tables(frames, strict=True).warnings) == 1
+
+
+def test_empty_leads_table_does_not_check_lead_references(backend: str) -> None:
+    # an opportunities-only export: the opportunities keep their lead ids, the leads
+    # table is header-only; one warning, no orphan key per opportunity, even strict
+    data = _data("opportunities")
+    data["leads"] = {name: [] for name in data["leads"]}
+    for strict in (False, True):
+        found = _problems(backend, data, strict=strict)
+        assert [_summary(p) for p in found] == [("leads", None, "empty_table", None, None)]
+
+
+def test_unreadable_parent_table_gives_no_orphan_keys(backend: str) -> None:
+    # accounts could not be read (the reader reported why): the leads' account ids are
+    # not checked against the empty stand-in; reps stay checked
+    data = _data("reps")
+    data["leads"]["account_id"] = ["A1", "A2"]
+    data["leads"]["owner_id"] = ["R1", "R9"]
+    found = _found(backend, data, unreadable={"accounts"})
+    assert found == [("leads", "owner_id", "orphan_fk", 2, "L2")]
+    # without the hint every account id is an orphan of the absent accounts table
+    assert _found(backend, data) == [
+        ("leads", "account_id", "orphan_fk", 1, "L1"),
+        ("leads", "account_id", "orphan_fk", 2, "L2"),
+        ("leads", "owner_id", "orphan_fk", 2, "L2"),
+    ]
 
 
 def test_other_tables_may_be_empty_or_absent(backend: str) -> None:
@@ -380,6 +409,32 @@ def test_validated_before_created(backend: str) -> None:
     ]
     same_day = _changed("opportunities", "validated_at", ["2025-04-03", "2025-04-04 08:00"])
     assert _found(backend, same_day) == []
+
+
+def test_plausibility_rules_are_warnings_and_keep_the_rows(backend: str) -> None:
+    data = _changed("opportunities", "validated_at", ["2025-04-03 09:59", ""])
+    data["opportunities"]["closed_at"] = ["2025-04-01", ""]
+    data["opportunities"]["is_won"] = ["false", ""]
+    result = validate_tables(_frames(backend, data))
+    assert [(_summary(p), p.severity) for p in result.warnings] == [
+        (("opportunities", "validated_at", "validated_before_created", 1, "O1"), "warning"),
+        (("opportunities", "closed_at", "closed_before_created", 1, "O1"), "warning"),
+    ]
+    assert all(p.hint is not None and "strict" in p.hint for p in result.warnings)
+    assert result.totals[("opportunities", "closed_at", "closed_before_created")] == 1
+    opps = result.tables["opportunities"]
+    assert list(opps["opportunity_id"]) == ["O1", "O2"]
+    assert str(opps["closed_at"][0])[:10] == "2025-04-01"  # kept as given
+
+
+def test_plausibility_rules_are_errors_when_strict(backend: str) -> None:
+    data = _changed("opportunities", "closed_at", ["2025-04-01", ""])
+    data["opportunities"]["is_won"] = ["false", ""]
+    with pytest.raises(SchemaError) as err:
+        validate_tables(_frames(backend, data), strict=True)
+    assert [(_summary(p), p.severity) for p in err.value.problems] == [
+        (("opportunities", "closed_at", "closed_before_created", 1, "O1"), "error")
+    ]
 
 
 def test_closed_before_created_compares_dates_when_date_only(backend: str) -> None:

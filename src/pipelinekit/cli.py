@@ -35,7 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     def data_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--tz", default="Asia/Tokyo", help="dataset time zone (default Asia/Tokyo)")
         p.add_argument("--encoding", default="utf-8", help="CSV encoding, e.g. cp932")
-        p.add_argument("--strict", action="store_true", help="orphan foreign keys are errors")
+        p.add_argument(
+            "--strict",
+            action="store_true",
+            help="orphan foreign keys and implausible timestamp orders (closed or "
+            "validated before created) are errors, not warnings",
+        )
         p.add_argument(
             "--preset",
             choices=("salesforce", "hubspot"),

@@ -10,7 +10,8 @@ pyarrow tables and other narwhals-supported frames -> polars) plus the warnings.
 Rule ids (``Problem.rule``; stable, snake_case), severity error unless marked:
 
 Tables and columns (``row`` is None)
-    ``missing_table`` (``leads`` not given), ``empty_table`` (``leads`` has no rows),
+    ``missing_table`` (``leads`` not given), ``empty_table`` (warning: ``leads`` has
+    no rows; valid, lead counts are then 0 and lead rates undefined),
     ``unknown_table`` (warning: a name that is not a canonical table; ignored),
     ``duplicate_column`` (a name occurs twice; the first column is used),
     ``missing_column`` (a required column is absent).
@@ -27,10 +28,14 @@ Values
     (below 0 where the rule is >= 0), ``out_of_range`` (other bounds: ``> 0``,
     ``[0, 1]``).
 Rows
-    ``validated_before_created``, ``closed_before_created`` (opportunities),
     ``won_without_closed`` (is_won true without closed_at),
     ``outcome_channel_mismatch`` (the outcome is not one of the channel's),
     ``activity_without_parent`` (neither lead_id nor account_id).
+Plausibility (warning, error with ``strict=True``; the row is kept)
+    ``validated_before_created``, ``closed_before_created`` (opportunities): one
+    timestamp of a row is before another that it cannot precede. Real CRM exports
+    break these routinely (a close date typed by a rep, a creation date set by the
+    system); duration statistics leave such rows out and say how many.
 Between tables
     ``orphan_fk`` (warning, error with ``strict=True``: a foreign key with no
     parent row; the row is kept).
@@ -50,7 +55,10 @@ Conventions:
   ``created_at=2025-04-01 15:00``), and as full timestamps otherwise.
 - Foreign keys are checked against the parent table even when that table is absent
   (then every key is an orphan), except ``campaign_id``: it is checked only when a
-  ``campaigns`` table with rows is given.
+  ``campaigns`` table with rows is given; ``lead_id``: not checked when the leads
+  table is empty or missing (the ``empty_table`` warning or the ``missing_table``
+  error says it once); and keys into a table named in ``unreadable`` (its file could
+  not be read; that file problem is the one report, not one orphan per row).
 - A unique key is checked on non-missing values only (missing keys are
   ``required_value``); a value that failed to convert is reported once, by the
   conversion rule, and is missing in the later row and foreign-key checks.
@@ -72,7 +80,7 @@ from __future__ import annotations
 import functools
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -121,6 +129,7 @@ def validate_tables(
     tz: str = "Asia/Tokyo",
     strict: bool = False,
     max_rows: int = 20,
+    unreadable: Collection[str] = (),
 ) -> Validated:
     """Check input tables against the canonical schema; return canonical frames.
 
@@ -135,9 +144,14 @@ def validate_tables(
         Time zone of the dataset (IANA name). Naive timestamps are wall-clock time
         there; values with an offset or a time zone are converted to it.
     strict
-        Make orphan foreign keys errors instead of warnings.
+        Make orphan foreign keys and plausibility rules (``closed_before_created``,
+        ``validated_before_created``) errors instead of warnings.
     max_rows
         Rows listed per (table, column, rule); ``totals`` has the full counts.
+    unreadable
+        Names of tables whose source could not be read (the reader reported why):
+        foreign keys into them are not checked, so one unreadable file gives one
+        problem, not an orphan key per referring row.
 
     Returns
     -------
@@ -169,14 +183,19 @@ def validate_tables(
     inputs = _known_inputs(tables, report)
     backend = _common_backend(inputs)
     canonical: dict[str, Frame] = {}
+    unchecked = set(unreadable)
     for spec in TABLES.values():
         native = inputs.get(spec.name)
         if native is None:
             canonical[spec.name] = _empty_canonical(spec, backend)
+            if spec.name == "leads":
+                unchecked.add("leads")  # missing_table says it once
             continue
         check = _TableCheck(spec, native, backend, tz, report)
-        canonical[spec.name] = check.run()
-        check.report_foreign_keys(canonical, strict=strict)
+        canonical[spec.name] = check.run(strict=strict)
+        if spec.name == "leads" and len(canonical["leads"]) == 0:
+            unchecked.add("leads")  # empty_table says it once
+        check.report_foreign_keys(canonical, strict=strict, unchecked=unchecked)
     return report.result({name: frame.to_native() for name, frame in canonical.items()})
 
 
@@ -319,6 +338,7 @@ def _known_inputs(tables: Mapping[str, Any], report: _Report) -> dict[str, Any]:
                 column=None,
                 rule="missing_table",
                 message="the leads table is required",
+                hint="pass tables['leads']; a leads frame with no rows is valid",
             )
         )
     return known
@@ -385,13 +405,13 @@ class _TableCheck:
     def _table_problem(self, rule: str, message: str, *, column: str | None = None) -> None:
         self.report.add(Problem(table=self.spec.name, column=column, rule=rule, message=message))
 
-    def run(self) -> Frame:
+    def run(self, *, strict: bool = False) -> Frame:
         """Report the table's problems and return its canonical frame."""
         self._check_shape()
         self._report_conversion(self.parsed)
         self._report_required(self.parsed)
         self._report_duplicates()
-        self._report_checks()
+        self._report_checks(strict=strict)
         return self.canonical
 
     def _check_shape(self) -> None:
@@ -403,7 +423,17 @@ class _TableCheck:
                     column=column.name,
                 )
         if self.spec.name == "leads" and len(self.frame) == 0:
-            self._table_problem("empty_table", "the leads table has no rows")
+            self.report.add(
+                Problem(
+                    table="leads",
+                    column=None,
+                    rule="empty_table",
+                    message="the leads table has no rows: lead counts are 0 and lead "
+                    "rates undefined; lead_id references are not checked",
+                    severity="warning",
+                    hint="opportunity, allocation, pipeline and account KPIs are computed",
+                )
+            )
 
     def _canonical(self, parsed: Mapping[str, _parse.Parsed]) -> Frame:
         length = len(self.frame)
@@ -458,8 +488,11 @@ class _TableCheck:
                 context=flagged["first"],
             )
 
-    def _report_checks(self) -> None:
-        """Run the expression checks whose columns were given, in one ``select``."""
+    def _report_checks(self, *, strict: bool) -> None:
+        """Run the expression checks whose columns were given, in one ``select``.
+
+        Plausibility checks are warnings, errors with ``strict``.
+        """
         given = set(self.frame.columns)
         checks = [
             check
@@ -473,12 +506,13 @@ class _TableCheck:
             *(check.mask().fill_null(False).alias(f"__check{i}") for i, check in enumerate(checks))
         )
         for i, check in enumerate(checks):
+            lenient = check.plausibility and not strict
             rule = self._rule(
                 check.column,
                 check.rule,
                 check.message,
-                severity=check.severity,
-                hint=check.hint,
+                severity="warning" if lenient else check.severity,
+                hint=_PLAUSIBILITY_HINT if lenient else check.hint,
                 context=check.context,
             )
             self.report.add_rows(
@@ -489,13 +523,21 @@ class _TableCheck:
                 context=canonical[check.context] if check.context else None,
             )
 
-    def report_foreign_keys(self, canonical: Mapping[str, Frame], *, strict: bool) -> None:
-        """Report given foreign keys with no parent row (parent tables come first)."""
+    def report_foreign_keys(
+        self, canonical: Mapping[str, Frame], *, strict: bool, unchecked: Collection[str] = ()
+    ) -> None:
+        """Report given foreign keys with no parent row (parent tables come first).
+
+        Keys into a table of ``unchecked`` (unreadable, or missing / empty leads) are
+        not checked: that table's own problem is reported once instead.
+        """
         for column in self.given:
             if column.fk is None:
                 continue
             parent_table, parent_column = column.fk
             parent = canonical[parent_table]
+            if parent_table in unchecked:
+                continue
             if parent_table == "campaigns" and len(parent) == 0:
                 continue
             keys = self.canonical[column.name]
@@ -527,6 +569,13 @@ class _Check:
     severity: Severity = "error"
     hint: str | None = None
     context: str | None = None
+    plausibility: bool = False  # a warning unless strict (the row is kept)
+
+
+_PLAUSIBILITY_HINT = (
+    "rows are kept and left out of duration statistics; "
+    "pass strict=True (--strict) to make this an error"
+)
 
 
 def _column_checks(spec: Table) -> list[_Check]:
@@ -640,6 +689,7 @@ _ROW_CHECKS: Mapping[str, Sequence[_Check]] = {
             _before_created("validated_at"),
             ("validated_at", "created_at"),
             context="created_at",
+            plausibility=True,
         ),
         _Check(
             "closed_at",
@@ -648,6 +698,7 @@ _ROW_CHECKS: Mapping[str, Sequence[_Check]] = {
             _before_created("closed_at"),
             ("closed_at", "created_at"),
             context="created_at",
+            plausibility=True,
         ),
         _Check(
             "is_won",

@@ -11,7 +11,10 @@ File-level problem rules (``Problem.rule``): ``missing_table`` (no leads file),
 table-like file whose name is not a canonical table; ignored), ``empty_file``
 (0 bytes, or no header line), ``encoding_error`` (not decodable with ``encoding``),
 ``unreadable_file`` (malformed CSV, gzip or Parquet) and ``duplicate_column``.
-Every file-level message names the file.
+Every file-level message names the file. A table whose file could not be read is
+reported once, by its file problem: foreign keys into it are not checked, so no
+orphan-key warning follows for rows that refer to it (see ``unreadable`` of
+:func:`~pipelinekit.validation.validate_tables`).
 
 Size: a file larger than ``$PIPELINEKIT_MAX_FILE_BYTES`` (when set), or one whose
 estimated in-memory size (ten times the file, or the uncompressed size of a gzip
@@ -61,6 +64,11 @@ Backend = _parse.Backend
 SUFFIXES: tuple[str, ...] = (".csv", ".csv.gz", ".parquet")
 
 _ENCODING_HINT = "pass --encoding cp932 (encoding='cp932') for Japanese Excel exports"
+
+#: File problems after which the table is not read at all (reported once, no cascade).
+UNREADABLE_RULES = frozenset(
+    {"empty_file", "encoding_error", "unreadable_file", "duplicate_table_file"}
+)
 
 
 def read_tables(
@@ -136,8 +144,9 @@ def read_dataset_tables(
     [('reps', 'empty_file'), ('leads', 'unparseable_timestamp')]
     """
     tables, file_problems = read_tables(path, encoding=encoding, backend=backend)
+    unreadable = {p.table for p in file_problems if p.rule in UNREADABLE_RULES}
     try:
-        result = validate_tables(tables, tz=tz, strict=strict)
+        result = validate_tables(tables, tz=tz, strict=strict, unreadable=unreadable)
     except SchemaError as err:
         raise _combined(file_problems, err.problems, err.totals) from None
     if any(p.severity == "error" for p in file_problems):
@@ -256,6 +265,8 @@ def _table_files(folder: Path, problems: list[Problem]) -> dict[str, Path]:
                 column=None,
                 rule="missing_table",
                 message=f"no leads file (leads.csv, leads.csv.gz or leads.parquet) in {folder}",
+                hint="is this the directory of the export? a dataset without leads still "
+                "needs leads.csv with its header line (an empty leads table is valid)",
             )
         )
     return {table: files[0] for table, files in found.items() if len(files) == 1}

@@ -316,12 +316,13 @@ case(
 # ------------------------------------------------------------------ row rules
 case(
     "closed_before_created",
-    "closed_at on a day before created_at",
+    "lenient: closed_at on a day before created_at is a plausibility warning; kept",
     {
         "leads.csv": LEADS,
         "opportunities.csv": f"{OPPS_HEAD},closed_at\nO1,L1,2025-04-03 10:00,2025-04-02 10:00\n",
     },
-    [p("opportunities", "closed_at", "closed_before_created", 1, "O1")],
+    [p("opportunities", "closed_at", "closed_before_created", 1, "O1", "warning")],
+    canonical={"opportunities": {"closed_at": ["2025-04-02 10:00:00"]}},
 )
 case(
     "closed_same_day_date_only",
@@ -334,12 +335,13 @@ case(
 )
 case(
     "validated_before_created",
-    "validated_at before created_at",
+    "lenient: validated_at before created_at is a plausibility warning; kept",
     {
         "leads.csv": LEADS,
         "opportunities.csv": f"{OPPS_HEAD},validated_at\nO1,L1,2025-04-03 10:00,2025-04-01 10:00\n",
     },
-    [p("opportunities", "validated_at", "validated_before_created", 1, "O1")],
+    [p("opportunities", "validated_at", "validated_before_created", 1, "O1", "warning")],
+    canonical={"opportunities": {"validated_at": ["2025-04-01 10:00:00"]}},
 )
 case(
     "won_without_closed_at",
@@ -465,9 +467,21 @@ case(
 # ------------------------------------------------------------------ files
 case(
     "empty_leads_header_only",
-    "leads.csv has only its header",
+    "lenient: leads.csv has only its header: valid, one warning",
     {"leads.csv": "lead_id,created_at,origin\n"},
-    [p("leads", None, "empty_table")],
+    [p("leads", None, "empty_table", severity="warning")],
+)
+case(
+    "opportunities_only_export",
+    "lenient: header-only leads.csv, opportunities with lead ids: one warning, no orphans",
+    {
+        "leads.csv": "lead_id,created_at,origin\n",
+        "accounts.csv": ACCOUNTS,
+        "reps.csv": REPS,
+        "opportunities.csv": "opportunity_id,lead_id,account_id,owner_id,created_at\n"
+        "O1,L7,A1,R2,2025-04-03\nO2,L8,A2,R2,2025-04-04\n",
+    },
+    [p("leads", None, "empty_table", severity="warning")],
 )
 case(
     "header_only_other_table",
@@ -488,6 +502,32 @@ case(
     [p("reps", None, "empty_file")],
 )
 case(
+    "zero_byte_parent_table_no_cascade",
+    "accounts.csv is 0 bytes: one problem, no orphan key for the leads that refer to it",
+    {
+        "leads.csv": "lead_id,created_at,origin,account_id,owner_id\n"
+        "L1,2025-04-01,inbound,A1,R1\nL2,2025-04-01,inbound,A2,R9\n",
+        "accounts.csv": b"",
+        "reps.csv": REPS,
+    },
+    [
+        p("accounts", None, "empty_file"),
+        p("leads", "owner_id", "orphan_fk", 2, "L2", "warning", value="R9"),
+    ],
+)
+_ACCOUNTS_SJIS = "account_id,name\r\nA1,株式会社アクメ\r\n"
+case(
+    "wrong_encoding_parent_table_no_cascade",
+    "accounts.csv is cp932: one encoding error, no orphan key for the leads and "
+    "opportunities that refer to it",
+    {
+        "leads.csv": "lead_id,created_at,origin,account_id\nL1,2025-04-01,inbound,A1\n",
+        "accounts.csv": _ACCOUNTS_SJIS.encode("cp932"),
+        "opportunities.csv": "opportunity_id,lead_id,account_id,created_at\nO1,L1,A1,2025-04-03\n",
+    },
+    [p("accounts", None, "encoding_error")],
+)
+case(
     "blank_lines_only",
     "leads.csv holds only blank lines: no header",
     {"leads.csv": "\n\n\n"},
@@ -495,12 +535,9 @@ case(
 )
 case(
     "leads_missing_from_directory",
-    "no leads file: error; the activities' leads are all orphans",
+    "no leads file: one error with a hint, no orphan key per activity",
     {"activities.csv": f"{ACTS_HEAD}\nX1,L1,2025-04-01 10:00,call,outbound,busy\n"},
-    [
-        p("leads", None, "missing_table"),
-        p("activities", "lead_id", "orphan_fk", 1, "X1", "warning", value="L1"),
-    ],
+    [p("leads", None, "missing_table")],
 )
 case(
     "extra_unknown_table",

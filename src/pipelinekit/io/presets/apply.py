@@ -44,7 +44,7 @@ import pandas as pd
 from pipelinekit import _parse
 from pipelinekit.dataset import Dataset
 from pipelinekit.errors import ConfigError, Problem, SchemaError
-from pipelinekit.io.files import SUFFIXES, read_file
+from pipelinekit.io.files import SUFFIXES, UNREADABLE_RULES, read_file
 from pipelinekit.io.presets.model import (
     CollapseRepeats,
     Condition,
@@ -653,8 +653,16 @@ def _run(
     }
     if "leads" not in canonical:
         raise SchemaError(mapper.problems, totals=dict(mapper.totals))
+    # a table fed by an export file that could not be read: its file problem is the
+    # one report, no orphan key per row that refers to it
+    unread = {p.table for p in problems if p.rule in UNREADABLE_RULES}
+    unreadable = {
+        table
+        for table, mappings in preset.tables.items()
+        if any(m.source in unread for m in mappings)
+    }
     try:
-        validated = validate_tables(canonical, tz=tz, strict=strict)
+        validated = validate_tables(canonical, tz=tz, strict=strict, unreadable=unreadable)
         schema_problems, totals = list(validated.warnings), dict(validated.totals)
     except SchemaError as err:
         validated = None
