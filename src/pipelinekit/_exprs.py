@@ -14,6 +14,7 @@ import narwhals as nw
 from pipelinekit.errors import Problem, SchemaError
 
 __all__ = [
+    "before",
     "connect",
     "flag",
     "is_call",
@@ -81,6 +82,21 @@ def is_email_delivered() -> nw.Expr:
 def email_reached(outcomes: Sequence[str]) -> nw.Expr:
     """A delivered email whose furthest engagement is one of ``outcomes``."""
     return is_email_delivered() & _in("outcome", outcomes)
+
+
+def before(later: str, earlier: str) -> nw.Expr:
+    """``later`` is before ``earlier``: the plausibility rule of two timestamps.
+
+    Compared by calendar date when either side is at midnight (it may have been a
+    date without a time: ``closed_at=2025-04-01`` is not before ``created_at=2025-04-01
+    15:00``), as full timestamps otherwise. Null when either side is null. The
+    validator's ``closed_before_created`` / ``validated_before_created`` warnings and
+    the duration statistics that leave such rows out read this one definition.
+    """
+    late, early = nw.col(later), nw.col(earlier)
+    late_day, early_day = late.dt.truncate("1d"), early.dt.truncate("1d")
+    date_only = (late == late_day) | (early == early_day)
+    return (late < early) & ~(date_only & (late_day == early_day)).fill_null(value=False)
 
 
 def require_columns(frame: nw.LazyFrame, table: str, columns: Sequence[str]) -> None:  # type: ignore[type-arg]

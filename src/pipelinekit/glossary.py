@@ -956,6 +956,19 @@ NOTES: dict[str, Label] = _labels(
             "パイプライン速度＝オープン商談数×受注率×平均受注金額／平均商談期間"
             "（1日あたりの期待受注金額）。",
         ),
+        "cycle_excluded_negative": (
+            "{excluded:int} won deal(s) closed before they were created (the "
+            "closed_before_created warning) are left out of the sales cycle and the "
+            "velocity's mean cycle.",
+            "作成日より前にクローズされた受注案件{excluded:int}件（closed_before_created警告）は"
+            "商談期間とパイプライン速度の平均商談期間から除外しています。",
+        ),
+        "mix_cycle_excluded_negative": (
+            "{excluded:int} won deal(s) closed before they were created (the "
+            "closed_before_created warning) are left out of the cycle days.",
+            "作成日より前にクローズされた受注案件{excluded:int}件（closed_before_created警告）は"
+            "商談期間から除外しています。",
+        ),
         "pipeline_stale": (
             "{stale} stale open opportunities (no call, email or meeting on the lead or "
             "account in {days} days).",

@@ -89,6 +89,7 @@ import narwhals as nw
 import pandas as pd
 
 from pipelinekit import _parse
+from pipelinekit._exprs import before
 from pipelinekit.domain import CHANNEL_OUTCOMES
 from pipelinekit.errors import ConfigError, Problem, SchemaError, Severity
 from pipelinekit.schema import TABLES, Column, Table
@@ -633,10 +634,7 @@ def _before_created(later: str) -> Callable[[], nw.Expr]:
     """``later`` < created_at, by calendar date when either side is at midnight."""
 
     def mask() -> nw.Expr:
-        late, created = nw.col(later), nw.col("created_at")
-        late_day, created_day = late.dt.truncate("1d"), created.dt.truncate("1d")
-        date_only = (late == late_day) | (created == created_day)
-        return (late < created) & ~(date_only & (late_day == created_day)).fill_null(False)
+        return before(later, "created_at")
 
     return mask
 

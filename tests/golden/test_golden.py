@@ -101,6 +101,30 @@ OLD_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+_CYCLE_EXCLUDED = (
+    "duration statistics leave out negative durations and say how many: won deals "
+    "closed before they were created are left out of the cycle and counted in the new "
+    "column (the old columns must not move)"
+)
+
+#: Columns added to a call's output since the golden files were written: registry name
+#: -> (columns, reason). They are dropped before comparing, so every old column of the
+#: call is still compared exactly.
+NEW_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
+    "metrics.outcomes.sales_cycle": (("excluded_negative_count",), _CYCLE_EXCLUDED),
+    "metrics.outcomes.pipeline_velocity": (("excluded_negative_count",), _CYCLE_EXCLUDED),
+    "metrics.mix.origin_comparison": (("excluded_negative_count",), _CYCLE_EXCLUDED),
+}
+
+
+def _without_new_columns(name: str, value: Any) -> Any:
+    columns = NEW_COLUMNS.get(name, ((), ""))[0]
+    if isinstance(value, pd.DataFrame) and columns:
+        assert set(columns) <= set(value.columns), (name, columns)
+        return value.drop(columns=list(columns))
+    return value
+
+
 def _changed(where: str) -> bool:
     return any(fnmatch.fnmatchcase(where, pattern) for pattern in CHANGED)
 
@@ -188,7 +212,9 @@ def test_public_call_matches_golden(
     recipe = recipes[0]
     if today in OLD_DEFAULTS:
         recipe = dataclasses.replace(recipe, kwargs={**recipe.kwargs, **OLD_DEFAULTS[today]})
-    got = _without_new_sections(plain(call(today, recipe, inputs[dataset])))
+    got = _without_new_columns(
+        today, _without_new_sections(plain(call(today, recipe, inputs[dataset])))
+    )
     _same(got, golden_calls[key], key)
 
 

@@ -218,6 +218,32 @@ def test_origin_comparison_by_hand() -> None:
     assert missing(unknown["median_cycle_days"])
 
 
+def test_origin_comparison_leaves_negative_cycles_out() -> None:
+    # O7: an inbound deal won the day before it was created (a plausibility warning,
+    # kept): counted as won, left out of the inbound cycle days (O1's 20 days remain)
+    extra = pd.DataFrame(
+        {
+            "opportunity_id": text(["O7"]),
+            "lead_id": text(["L2"]),
+            "account_id": text([None]),
+            "origin": text([None]),
+            "product": text(["p1"]),
+            "amount": pd.Series([1.0]),
+            "created_at": ts(["2025-05-05 10:00"]),
+            "validated_at": ts([None]),
+            "closed_at": ts(["2025-05-04 10:00"]),
+            "is_won": pd.array([True], dtype="boolean"),
+        }
+    )
+    opps = pd.concat([OPPS, extra], ignore_index=True)
+    out = origin_comparison(LEADS, opps, as_of=AS_OF).set_index("origin")
+    inbound = out.loc["inbound"]
+    assert (inbound["won_count"], inbound["excluded_negative_count"]) == (2, 1)
+    assert inbound["median_cycle_days"] == pytest.approx(20.0)
+    assert inbound["mean_cycle_days"] == pytest.approx(20.0)
+    assert out["excluded_negative_count"].tolist() == [1, 0, 0]
+
+
 def test_origin_comparison_as_of_earlier_day() -> None:
     # as of 04-30: O4 is not closed yet (05-10), O5 does not exist
     out = origin_comparison(LEADS, OPPS, as_of="2025-04-30").set_index("origin")

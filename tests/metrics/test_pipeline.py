@@ -331,6 +331,64 @@ def test_average_won_amount_and_sales_cycle() -> None:
     assert records(average_won_amount(OPPS, as_of="2025-03-30"))[0]["average_won_amount"] is None
 
 
+def test_sales_cycle_leaves_out_deals_closed_before_created() -> None:
+    opps = pd.DataFrame(
+        {
+            "opportunity_id": text(["O1", "O2", "O3", "O4", "O5"]),
+            "created_at": ts(
+                [
+                    T("2025-04-01"),
+                    T("2025-04-01"),
+                    T("2025-04-10 15:00"),
+                    T("2025-04-10 15:00"),
+                    T("2025-04-05"),
+                ]
+            ),
+            # O1 10 days; O2 30 days; O3 closed the day before creation: left out;
+            # O4 a date-only close on the creation day: 0 days, not negative;
+            # O5 lost and closed before creation: not a won deal, not counted
+            "closed_at": ts(
+                [
+                    T("2025-04-11"),
+                    T("2025-05-01"),
+                    T("2025-04-09 10:00"),
+                    T("2025-04-10"),
+                    T("2025-04-01"),
+                ]
+            ),
+            "is_won": pd.array([True, True, True, True, False], dtype="boolean"),
+            "amount": [100.0, 50.0, 70.0, 30.0, 10.0],
+            "product": text(["a", "a", "a", "b", "b"]),
+        }
+    )
+    # won: O1, O2, O3, O4; cycles 10, 30, 0 -> median 10, mean 40 / 3; 1 excluded
+    assert records(sales_cycle(opps, as_of="2025-05-31")) == [
+        {
+            "won_count": 4,
+            "median_cycle_days": 10.0,
+            "mean_cycle_days": pytest.approx(40 / 3),
+            "excluded_negative_count": 1,
+        }
+    ]
+    by_product = records(sales_cycle(opps, as_of="2025-05-31", by="product"))
+    # a: 10, 30 (O3 out) -> median 20; b: O4 0 days
+    assert [
+        (r["product"], r["median_cycle_days"], r["excluded_negative_count"]) for r in by_product
+    ] == [
+        ("a", 20.0, 1),
+        ("b", 0.0, 0),
+    ]
+    # every won deal closed before it was created: no cycle (null), never a negative one
+    only = records(sales_cycle(opps[opps["opportunity_id"] == "O3"], as_of="2025-05-31"))[0]
+    assert (only["won_count"], only["excluded_negative_count"]) == (1, 1)
+    assert only["median_cycle_days"] is None
+    assert only["mean_cycle_days"] is None
+    # velocity: the mean cycle is 40 / 3 days, not (40 - 1.21) / 4 (O3 averaged in)
+    velocity = records(pipeline_velocity(opps, as_of="2025-05-31"))[0]
+    assert velocity["mean_cycle_days"] == pytest.approx(40 / 3)
+    assert velocity["excluded_negative_count"] == 1
+
+
 def test_pipeline_velocity() -> None:
     # 3 open x 0.6 win rate x 80 average won / (42.5 / 3) mean days = 144 / 14.1667
     r = records(pipeline_velocity(OPPS, as_of=AS_OF))[0]
@@ -485,7 +543,8 @@ def pipelines(draw: st.DrawFn) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for i in range(n):
         created = start + timedelta(hours=draw(st.integers(0, 24 * 120)))
-        closed = draw(st.one_of(st.none(), st.integers(0, 24 * 90)))
+        # a few closes before creation: kept by validation (a warning), never in a cycle
+        closed = draw(st.one_of(st.none(), st.integers(-24 * 10, 24 * 90)))
         rows.append(
             {
                 "opportunity_id": f"O{i:02d}",
@@ -514,7 +573,7 @@ def reference(
 ) -> dict[str, Any]:
     """Plain-Python win rate and cycle days of one product group (or of all)."""
     cutoff = datetime(as_of.year, as_of.month, as_of.day) + timedelta(days=1)
-    closed = won = 0
+    closed = won = excluded = 0
     cycles = []
     for r in records(opps):
         if r["created_at"] >= cutoff or (r["product"] != product and not every_product):
@@ -523,8 +582,14 @@ def reference(
             closed += 1
             if r["is_won"]:
                 won += 1
-                cycles.append((r["closed_at"] - r["created_at"]).total_seconds() / 86_400)
-    return {"won": won, "closed": closed, "cycles": cycles}
+                days = (r["closed_at"] - r["created_at"]).total_seconds() / 86_400
+                midnight = any(t.hour == t.minute == 0 for t in (r["closed_at"], r["created_at"]))
+                same_day = r["closed_at"].date() == r["created_at"].date()
+                if days >= 0 or (midnight and same_day):
+                    cycles.append(max(days, 0.0))
+                else:
+                    excluded += 1
+    return {"won": won, "closed": closed, "cycles": cycles, "excluded": excluded}
 
 
 # Each call costs ~0.1 s of expression building on tiny data; 40 examples keep the file
@@ -545,6 +610,7 @@ def test_win_rate_and_cycle_match_a_reference(opps: pd.DataFrame, as_of: date) -
         if ref["closed"]:
             assert r["ci_low"] <= r["rate"] <= r["ci_high"]
         c = cycles[r["product"]]
+        assert (c["won_count"], c["excluded_negative_count"]) == (ref["won"], ref["excluded"])
         if ref["cycles"]:
             assert c["median_cycle_days"] == pytest.approx(statistics.median(ref["cycles"]))
             assert c["mean_cycle_days"] == pytest.approx(statistics.mean(ref["cycles"]))

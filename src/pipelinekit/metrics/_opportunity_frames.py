@@ -11,7 +11,7 @@ import narwhals as nw
 
 from pipelinekit import _compat
 from pipelinekit._checks import check_choice
-from pipelinekit._exprs import flag, require_columns
+from pipelinekit._exprs import before, flag, require_columns
 from pipelinekit.breakdowns import amount_band, check_by, employee_band, quantity_band
 from pipelinekit.errors import ConfigError
 from pipelinekit.periods import as_of_cutoff, epoch_seconds
@@ -66,6 +66,8 @@ STATS = {
     "won_amount": "_won_amount",
     "cycle_days_sum": "_cycle",
     "cycle_median_x2": "_cycle_median_x2",
+    "cycle_count": "_cycle_member",
+    "excluded_negative_count": "_cycle_negative",
 }
 
 
@@ -265,7 +267,11 @@ def outcome_stats(
     ``won_amount_count`` (Int64); ``open_amount``, ``closed_amount`` (closed deals with
     an amount), ``won_amount``, ``cycle_days_sum``, ``cycle_median_x2`` (Float64; the
     last two are the sum and twice the median of the won deals' days from
-    ``created_at`` to ``closed_at`` when ``cycle``, else 0).
+    ``created_at`` to ``closed_at`` when ``cycle``, else 0), ``cycle_count`` (won
+    deals in the cycle statistics) and ``excluded_negative_count`` (won deals left
+    out of them: ``closed_at`` before ``created_at``, the plausibility rule of
+    :func:`pipelinekit._exprs.before`; a date-only close on the creation day is 0
+    days, not negative).
     """
     frame, keys = breakdown_keys(states, by)
     amount = nw.col("_amount").fill_null(0.0)
@@ -277,19 +283,30 @@ def outcome_stats(
     )
     if cycle:
         days = days_between(nw.col("created_at"), nw.col("closed_at"))
+        won = nw.col("_won") == 1
+        negative = won & before("closed_at", "created_at").fill_null(value=False)
+        frame = frame.with_columns(
+            flag(negative).alias("_cycle_negative"),
+            flag(won & ~negative).alias("_cycle_member"),
+        )
+        # a date-only close on the creation day is not before it: 0 days, not negative
+        clamped = nw.when(days < 0).then(0.0).otherwise(days)
         frame = with_median_part(
             frame.with_columns(
-                nw.when(nw.col("_won") == 1).then(days).otherwise(0.0).alias("_cycle")
+                nw.when(nw.col("_cycle_member") == 1).then(clamped).otherwise(0.0).alias("_cycle")
             ),
             value="_cycle",
-            member="_won",
+            member="_cycle_member",
             keys=keys,
             tiebreak=["opportunity_id"],
             alias="_cycle_median_x2",
         )
     else:
         frame = frame.with_columns(
-            nw.lit(0.0).alias("_cycle"), nw.lit(0.0).alias("_cycle_median_x2")
+            nw.lit(0.0).alias("_cycle"),
+            nw.lit(0.0).alias("_cycle_median_x2"),
+            nw.lit(0).cast(nw.Int64).alias("_cycle_member"),
+            nw.lit(0).cast(nw.Int64).alias("_cycle_negative"),
         )
     aggs = [
         (nw.len() if source is None else nw.col(source).sum()).alias(name)
@@ -470,12 +487,18 @@ def with_stage_as_of(
 
 
 def cycle_columns() -> list[nw.Expr]:
-    """``median_cycle_days`` and ``mean_cycle_days`` from :func:`outcome_stats` columns."""
-    won = nw.col("won_count")
+    """``median_cycle_days`` and ``mean_cycle_days`` from :func:`outcome_stats` columns,
+    over the won deals with a non-negative cycle (``cycle_count``)."""
+    counted = nw.col("cycle_count")
     return [
-        nw.when(won > 0)
+        nw.when(counted > 0)
         .then(nw.col("cycle_median_x2") / 2.0)
         .cast(nw.Float64)
         .alias("median_cycle_days"),
-        ratio(nw.col("cycle_days_sum"), won).cast(nw.Float64).alias("mean_cycle_days"),
+        ratio(nw.col("cycle_days_sum"), counted).cast(nw.Float64).alias("mean_cycle_days"),
     ]
+
+
+def excluded_negative_column() -> nw.Expr:
+    """``excluded_negative_count`` (Int64): won deals left out of the cycle statistics."""
+    return nw.col("excluded_negative_count").cast(nw.Int64)

@@ -33,6 +33,7 @@ from pipelinekit.breakdowns import check_by
 from pipelinekit.errors import ConfigError
 from pipelinekit.metrics._opportunity_frames import (
     cycle_columns,
+    excluded_negative_column,
     enter_tables,
     finish_rates,
     opportunity_states,
@@ -201,7 +202,8 @@ def origin_comparison(
     - ``valid_*``: SQL -> valid rate = validated by then / SQLs;
     - ``win_*``: win rate = won / closed by then;
     - ``median_cycle_days``, ``mean_cycle_days``: days from ``created_at`` to
-      ``closed_at`` of the won deals (fractional days).
+      ``closed_at`` of the won deals (fractional days); won deals closed before they
+      were created are left out and counted in ``excluded_negative_count``.
 
     Parameters
     ----------
@@ -225,7 +227,8 @@ def origin_comparison(
     Frame of the caller's kind, one row per origin sorted by ``origin``:
     ``origin``, ``sql_count``, ``valid_count``, ``valid_rate``, ``valid_ci_low``,
     ``valid_ci_high``, ``closed_count``, ``won_count``, ``win_rate``,
-    ``win_ci_low``, ``win_ci_high``, ``median_cycle_days``, ``mean_cycle_days``.
+    ``win_ci_low``, ``win_ci_high``, ``median_cycle_days``, ``mean_cycle_days``,
+    ``excluded_negative_count``.
 
     Examples
     --------
@@ -279,6 +282,7 @@ def origin_comparison(
         nw.col("won_count").cast(nw.Int64),
         *[nw.col(f"win_{c}").cast(nw.Float64) for c in interval],
         *cycle_columns(),
+        excluded_negative_column(),
     ).sort("origin")
     return finish_rates(  # type: ignore[no-any-return]
         session, out, zero_division=zero_division, denominators=("sql_count", "closed_count")

@@ -15,6 +15,7 @@ from pipelinekit.metrics._opportunity_frames import (
     Weight,
     check_rate_options,
     cycle_columns,
+    excluded_negative_column,
     finish_rates,
     outcome_stats,
     prepare_opportunities,
@@ -276,7 +277,11 @@ def sales_cycle(
     """Sales cycle: days from ``created_at`` to ``closed_at`` of won deals (商談期間).
 
     Days are fractional (timestamp difference / 24 h). The median of an even count is
-    the mean of the two middle values.
+    the mean of the two middle values. A won deal whose ``closed_at`` is before its
+    ``created_at`` (the ``closed_before_created`` plausibility warning; compared by
+    calendar date when either side is date-only) has no cycle: it is left out of the
+    median and the mean and counted in ``excluded_negative_count``. A date-only close
+    on the creation day counts 0 days.
 
     Parameters
     ----------
@@ -291,25 +296,28 @@ def sales_cycle(
 
     Returns
     -------
-    Frame of the caller's kind: the ``by`` columns, ``won_count``,
-    ``median_cycle_days``, ``mean_cycle_days`` (null without won deals).
+    Frame of the caller's kind: the ``by`` columns, ``won_count`` (every won deal),
+    ``median_cycle_days``, ``mean_cycle_days`` (null without a won deal with a
+    cycle), ``excluded_negative_count``.
 
     Examples
     --------
     >>> import pandas as pd
-    >>> opps = pd.DataFrame({"opportunity_id": ["O1", "O2", "O3"], "amount": None,
-    ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-01", "2025-04-01"]),
-    ...     "closed_at": pd.to_datetime(["2025-04-11", "2025-04-21", "2025-05-31"]),
-    ...     "is_won": pd.array([True, True, True], dtype="boolean")})
+    >>> opps = pd.DataFrame({"opportunity_id": ["O1", "O2", "O3", "O4"], "amount": None,
+    ...     "created_at": pd.to_datetime(["2025-04-01", "2025-04-01", "2025-04-01",
+    ...                                   "2025-04-10"]),
+    ...     "closed_at": pd.to_datetime(["2025-04-11", "2025-04-21", "2025-05-31",
+    ...                                  "2025-04-02"]),
+    ...     "is_won": pd.array([True, True, True, True], dtype="boolean")})
     >>> sales_cycle(opps, as_of="2025-05-31")
-       won_count  median_cycle_days  mean_cycle_days
-    0          3               20.0             30.0
+       won_count  median_cycle_days  mean_cycle_days  excluded_negative_count
+    0          4               20.0             30.0                        1
     """
     states, _, keys, _, session = prepare_opportunities(
         {"opportunities": opportunities}, function="sales_cycle", as_of=as_of, by=by, tz=tz
     )
     stats = outcome_stats(with_breakdowns(states, keys, function="sales_cycle"), keys, cycle=True)
-    out = stats.select(*keys, "won_count", *cycle_columns())
+    out = stats.select(*keys, "won_count", *cycle_columns(), excluded_negative_column())
     return session.finish(sorted_by(out, keys))  # type: ignore[no-any-return]
 
 
@@ -324,8 +332,10 @@ def pipeline_velocity(
 
     ``velocity_per_day = open_count x win_rate x average_won_amount /
     mean_cycle_days``, with the win rate by count (won / closed), the average won
-    amount and the mean sales cycle of the deals won by ``as_of``. Null when any
-    factor is undefined (nothing closed, won or with an amount).
+    amount and the mean sales cycle of the deals won by ``as_of`` (won deals closed
+    before they were created are left out of the cycle, as in :func:`sales_cycle`,
+    and counted in ``excluded_negative_count``). Null when any factor is undefined
+    (nothing closed, won or with an amount).
 
     Parameters
     ----------
@@ -341,7 +351,8 @@ def pipeline_velocity(
     Returns
     -------
     Frame of the caller's kind: the ``by`` columns, ``open_count``, ``win_rate``,
-    ``average_won_amount``, ``mean_cycle_days``, ``velocity_per_day``.
+    ``average_won_amount``, ``mean_cycle_days``, ``velocity_per_day``,
+    ``excluded_negative_count``.
 
     Examples
     --------
@@ -351,7 +362,7 @@ def pipeline_velocity(
     ...     "created_at": pd.to_datetime(["2025-04-01"] * 4),
     ...     "closed_at": pd.to_datetime(["2025-04-11", "2025-04-21", None, None]),
     ...     "is_won": pd.array([True, False, None, None], dtype="boolean")})
-    >>> pipeline_velocity(opps, as_of="2025-04-30")
+    >>> pipeline_velocity(opps, as_of="2025-04-30").iloc[:, :5]
        open_count  win_rate  average_won_amount  mean_cycle_days  velocity_per_day
     0           2       0.5               100.0             10.0              10.0
     """
@@ -367,7 +378,7 @@ def pipeline_velocity(
     )
     rate = ratio(nw.col("won_count"), nw.col("closed_count"))
     average = ratio(nw.col("won_amount"), nw.col("won_amount_count"))
-    cycle = ratio(nw.col("cycle_days_sum"), nw.col("won_count"))
+    cycle = ratio(nw.col("cycle_days_sum"), nw.col("cycle_count"))
     velocity = nw.when(cycle > 0).then(
         nw.col("open_count").cast(nw.Float64) * rate * average / cycle
     )
@@ -378,5 +389,6 @@ def pipeline_velocity(
         average.cast(nw.Float64).alias("average_won_amount"),
         cycle.cast(nw.Float64).alias("mean_cycle_days"),
         velocity.cast(nw.Float64).alias("velocity_per_day"),
+        excluded_negative_column(),
     )
     return session.finish(sorted_by(out, keys))  # type: ignore[no-any-return]

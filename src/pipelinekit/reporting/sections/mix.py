@@ -45,12 +45,15 @@ def build(ctx: SectionContext) -> Section:
         monthly[f"{origin}_share"] = monthly[column] / monthly["sql_count"]
     monthly = monthly.tail(12).reset_index(drop=True)
     comparison = to_pandas(origin_comparison(leads, opps, **kw))
+    excluded = int(comparison.pop("excluded_negative_count").sum())
     month = last_full_month(ctx.as_of)
     notes = (
         Note("mix_origin"),
         Note("mix_comparison", {"as_of": ctx.as_of.isoformat()}),
         Note("last_full_month", {"month": f"{month:%Y-%m}"}),
     )
+    if excluded:
+        notes += (Note("mix_cycle_excluded_negative", {"excluded": excluded}),)
     return Section(
         key="mix",
         title="SQL mix",

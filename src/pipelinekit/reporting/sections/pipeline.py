@@ -29,7 +29,8 @@ def build(ctx: SectionContext) -> Section:
     Tables: ``open pipeline by stage`` (stage as of ``as_of`` from the stage history
     when there is one), ``win rate`` (by count and by amount), ``sales cycle``,
     ``velocity``, ``win rate by source``, ``time in stage`` (with a stage history),
-    ``stale opportunities`` (the 10 most idle; the note gives the total).
+    ``stale opportunities`` (the 10 most idle; the note gives the total). Won deals
+    closed before they were created are left out of the cycle; a note counts them.
 
     Examples
     --------
@@ -50,11 +51,16 @@ def build(ctx: SectionContext) -> Section:
     stale = to_pandas(
         stale_opportunities(ctx.table("activities"), opps, stage_changes=history, **kw)
     )
+    cycle = to_pandas(sales_cycle(opps, **kw))
+    excluded = int(cycle["excluded_negative_count"].sum())
     tables = {
         "open pipeline by stage": to_pandas(open_pipeline(opps, stage_changes=history, **kw)),
         "win rate": win[["weight", "numerator", "denominator", "rate", "ci_low", "ci_high"]],
-        "sales cycle": to_pandas(sales_cycle(opps, **kw)),
-        "velocity": to_pandas(pipeline_velocity(opps, **kw)),
+        # the count of won deals left out of the cycle is a note, not a column
+        "sales cycle": cycle.drop(columns="excluded_negative_count"),
+        "velocity": to_pandas(pipeline_velocity(opps, **kw)).drop(
+            columns="excluded_negative_count"
+        ),
         "win rate by source": to_pandas(
             win_rate(opps, leads=ctx.table("leads"), by="source", **kw)
         ),
@@ -69,6 +75,8 @@ def build(ctx: SectionContext) -> Section:
         Note("pipeline_velocity"),
         Note("pipeline_stale", {"stale": len(stale), "days": 30}),
     )
+    if excluded:
+        notes += (Note("cycle_excluded_negative", {"excluded": excluded}),)
     charts = (
         Chart(
             kind="bar",
