@@ -33,8 +33,8 @@ from pipelinekit.breakdowns import check_by
 from pipelinekit.errors import ConfigError
 from pipelinekit.metrics._opportunity_frames import (
     cycle_columns,
-    excluded_negative_column,
     enter_tables,
+    excluded_negative_column,
     finish_rates,
     opportunity_states,
     outcome_stats,
