@@ -47,7 +47,7 @@ def build(ctx: SectionContext) -> Section:
     comparison = to_pandas(origin_comparison(leads, opps, **kw))
     excluded = int(comparison.pop("excluded_negative_count").sum())
     month = last_full_month(ctx.as_of)
-    notes = (
+    notes: tuple[Note, ...] = (
         Note("mix_origin"),
         Note("mix_comparison", {"as_of": ctx.as_of.isoformat()}),
         Note("last_full_month", {"month": f"{month:%Y-%m}"}),

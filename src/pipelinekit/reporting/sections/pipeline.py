@@ -70,7 +70,7 @@ def build(ctx: SectionContext) -> Section:
     tables["stale opportunities"] = stale.head(10)[
         ["opportunity_id", "owner_id", "stage", "amount", "last_activity_at", "idle_days"]
     ]
-    notes = (
+    notes: tuple[Note, ...] = (
         Note("pipeline_as_of", {"as_of": ctx.as_of.isoformat()}),
         Note("pipeline_velocity"),
         Note("pipeline_stale", {"stale": len(stale), "days": 30}),
