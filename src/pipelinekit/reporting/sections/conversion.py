@@ -100,7 +100,9 @@ def _curve_tables(ctx: SectionContext) -> tuple[pd.DataFrame, pd.DataFrame, dict
         wide = wide.merge(values, on="cohort", how="left")
     bands = summary[["cohort", "ci_low", "ci_high"]]
     wide = wide.merge(bands, on="cohort", how="left")
-    ordered = ["all", *sorted((c for c in wide["cohort"] if c != "all"), reverse=True)]
+    cohorts = sorted((c for c in wide["cohort"] if c != "all"), reverse=True)
+    # no leads (an empty leads table): no curve at all, not even the all-leads row
+    ordered = ["all", *cohorts] if (wide["cohort"] == "all").any() else cohorts
     wide = wide.set_index("cohort").loc[ordered].reset_index()
     by_cohort = wide[
         [
@@ -116,20 +118,20 @@ def _curve_tables(ctx: SectionContext) -> tuple[pd.DataFrame, pd.DataFrame, dict
         ]
     ]
     # the chart: all leads and every third cohort back from the latest
-    cohorts = [c for c in ordered if c != "all"]
     shown = ["all", *cohorts[::3][:4]]
     points = curve[curve["cohort"].isin(shown) & curve["day"].isin(CHART_DAYS)]
     points = points.assign(order=points["cohort"].map({c: i for i, c in enumerate(shown)}))
     points = points.sort_values(["order", "day"], kind="mergesort")[
         ["cohort", "day", "at_risk_count", "rate", "ci_low", "ci_high"]
     ]
-    everyone = summary[summary["cohort"] == "all"].iloc[0]
+    rows = summary[summary["cohort"] == "all"]
+    everyone = rows.iloc[0] if len(rows) else None
     facts = {
         "as_of": ctx.as_of.isoformat(),
         "horizon": HORIZON,
-        "rate": everyone["rate"],
-        "days": everyone["converted_median_days"],
-        "excluded": int(everyone["excluded_negative_count"]),
+        "rate": None if everyone is None else everyone["rate"],
+        "days": None if everyone is None else everyone["converted_median_days"],
+        "excluded": 0 if everyone is None else int(everyone["excluded_negative_count"]),
     }
     return by_cohort, points.reset_index(drop=True), facts
 
