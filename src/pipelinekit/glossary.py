@@ -768,6 +768,7 @@ UI_LABELS: dict[str, Label] = _labels(
         "value": ("value", "値"),
         "detail": ("detail", "詳細"),
         "no_rows": ("no rows", "該当なし"),
+        "not_available": ("not available (see warnings)", "算出不可（警告を参照）"),
         "no_data": ("no data", "データなし"),
         "na": ("n/a", "n/a"),
         "ci": ("95% CI", "95%信頼区間"),
@@ -955,6 +956,61 @@ NOTES: dict[str, Label] = _labels(
             "(expected won amount per day).",
             "パイプライン速度＝オープン商談数×受注率×平均受注金額／平均商談期間"
             "（1日あたりの期待受注金額）。",
+        ),
+        "na_table": (
+            "Not available: {kpis:labels} - the {table} table is absent or empty.",
+            "算出不可：{kpis:labels}（{table}テーブルがないか空です）。",
+        ),
+        "na_column": (
+            "Not available: {kpis:labels} - {where} is empty in every row.",
+            "算出不可：{kpis:labels}（{where}がすべての行で空です）。",
+        ),
+        "na_outcome": (
+            "Not available: {kpis:labels} - opportunities are closed but is_won is empty in "
+            "every row (each close would count as a loss).",
+            "算出不可：{kpis:labels}（クローズした商談があるのにis_wonがすべての行で空です。"
+            "すべて失注と数えることになります）。",
+        ),
+        "na_targets": (
+            "Not available: {kpis:labels} - no account is a target account (accounts.is_target).",
+            "算出不可：{kpis:labels}（ターゲット企業（accounts.is_target）が1社もありません）。",
+        ),
+        "na_capacity": (
+            "Not available: {kpis:labels} - no rep has an SQL capacity "
+            "(monthly_sql_capacity or a segment band).",
+            "算出不可：{kpis:labels}（SQLキャパシティ（monthly_sql_capacityまたはセグメント基準）"
+            "のある担当者がいません）。",
+        ),
+        "section_not_available": (
+            "Not available: this section needs the {table} table, which is absent or empty; "
+            "its tables are left empty rather than filled with zeros.",
+            "算出不可：このセクションには{table}テーブルが必要ですが、ないか空です。"
+            "0で埋めずに表を空にしています。",
+        ),
+        "section_column_not_available": (
+            "Not available: this section needs {where}, which has no usable value in any "
+            "row; its tables are left empty rather than filled with zeros.",
+            "算出不可：このセクションには{where}が必要ですが、使える値のある行がありません。"
+            "0で埋めずに表を空にしています。",
+        ),
+        "tables_not_available": (
+            "Not available for lack of {what} data (left empty rather than filled with "
+            "zeros): {tables:values}.",
+            "{what}のデータがないため算出不可（0で埋めずに空にしています）：{tables:values}。",
+        ),
+        "funnel_stages_left_out": (
+            "Stages without data are left out (not shown as 0, and never the bottleneck): "
+            "{stages:values}.",
+            "データのないステージは除外しています（0とは表示せず、ボトルネックにもしません）："
+            "{stages:values}。",
+        ),
+        "funnel_not_available": (
+            "Not available: fewer than two funnel stages have data.",
+            "算出不可：データのあるファネルのステージが2つ未満です。",
+        ),
+        "columns_not_available": (
+            "Columns without data are left empty (n/a, not 0): {columns:columns}.",
+            "データのない列は空欄（n/a）にしています（0とは表示しません）：{columns:columns}。",
         ),
         "cycle_excluded_negative": (
             "{excluded:int} won deal(s) closed before they were created (the "

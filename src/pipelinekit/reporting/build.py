@@ -13,6 +13,7 @@ from pipelinekit import _compat as engine
 from pipelinekit.dataset import TABLE_NAMES, Dataset
 from pipelinekit.errors import ConfigError
 from pipelinekit.periods import parse_as_of
+from pipelinekit.reporting.availability import data_gaps
 from pipelinekit.reporting.context import SectionContext
 from pipelinekit.reporting.model import Report, Section
 from pipelinekit.reporting.sections import SECTIONS
@@ -131,11 +132,16 @@ def build_report(
     context = SectionContext.build(working, day)
     built: list[Section] = []
     result_summary: dict[str, Any] = {}
+    gaps = context.gaps
+    if "capacity_bands" in summary_options:
+        gaps = data_gaps(context.tables, capacity_bands=summary_options["capacity_bands"])
     for done, key in enumerate(parts):
         if progress is not None:
             progress(key, done, len(parts))
         if key == "summary":
-            result_summary = summary(working, as_of=day, facts=context.facts, **summary_options)
+            result_summary = summary(
+                working, as_of=day, facts=context.facts, gaps=gaps, **summary_options
+            )
         else:
             built.append(SECTIONS[key](context))
     if progress is not None:
@@ -147,6 +153,7 @@ def build_report(
         summary=result_summary,
         sections=tuple(built),
         warnings=tuple(p.message for p in dataset.warnings),
+        data_warnings=gaps.notes,
     )
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 
 from pipelinekit.dataset import TABLE_NAMES, Dataset
 from pipelinekit.facts import REPORT_LEAD_PARTS, Facts
+from pipelinekit.reporting.availability import DataGaps, data_gaps
 
 __all__ = ["SectionContext", "to_pandas"]
 
@@ -36,13 +37,16 @@ class SectionContext:
     ``dataset`` holds the working tables (converted once to the fastest engine, see
     :func:`pipelinekit._compat.working_tables`); ``facts`` builds each shared fact once.
     Sections call public metric functions with :meth:`table` and the facts'
-    native frames (:meth:`native`), so every engine runs the same code.
+    native frames (:meth:`native`), so every engine runs the same code. ``gaps``
+    says which tables and columns have no data (sections show those KPIs as not
+    available instead of 0).
     """
 
     dataset: Dataset
     as_of: date
     facts: Facts
     tables: dict[str, Any]
+    gaps: DataGaps = DataGaps()
 
     @classmethod
     def build(cls, dataset: Dataset, as_of: date) -> SectionContext:
@@ -50,7 +54,8 @@ class SectionContext:
         tables = {name: dataset.table(name) for name in TABLE_NAMES}
         facts = Facts(tables, as_of=as_of, tz=dataset.tz)
         facts.plan_lead_activity(REPORT_LEAD_PARTS)
-        return cls(dataset=dataset, as_of=as_of, facts=facts, tables=tables)
+        gaps = data_gaps(tables)
+        return cls(dataset=dataset, as_of=as_of, facts=facts, tables=tables, gaps=gaps)
 
     @property
     def tz(self) -> str:

@@ -207,8 +207,9 @@ def _body(report: Report, lang: Lang) -> str:
     parts = [f'<div class="pk-report" lang="{lang}">']
     parts.append(f"<header><h1>{escape(ui('title', lang))}</h1>")
     parts.append(f'<p class="pk-sub">{escape(heading(report, lang))}</p></header>')
-    if report.warnings:
-        items = "".join(f"<li>{escape(w)}</li>" for w in report.warnings)
+    warnings = report.warning_texts(lang)
+    if warnings:
+        items = "".join(f"<li>{escape(w)}</li>" for w in warnings)
         parts.append(
             f'<div class="pk-warn"><strong>{escape(ui("warnings", lang))}</strong>'
             f"<ul>{items}</ul></div>"
@@ -254,14 +255,17 @@ def _cards(report: Report, lang: Lang) -> str:
     return "\n".join(out)
 
 
-def _card(key: str, value: Rate | int | float, lang: Lang) -> str:
+def _card(key: str, value: Rate | int | float | None, lang: Lang) -> str:
     term = GLOSSARY.get(key)
     tip = f' title="{escape(term.definition)}"' if term else ""
     classes = "pk-card"
     if key == "sql_over_capacity_rep_months" and isinstance(value, (int, float)) and value > 0:
         classes += " pk-alert"
     inner = [f'<div class="pk-label">{escape(label(key, lang))}</div>']
-    if isinstance(value, Rate):
+    if value is None:
+        inner.append(f'<div class="pk-value">{escape(format_number(None))}</div>')
+        inner.append(f'<div class="pk-detail">{escape(ui("not_available", lang))}</div>')
+    elif isinstance(value, Rate):
         inner.append(f'<div class="pk-value">{escape(format(value))}</div>')
         inner.append(_meter(value))
         detail = f"{format_number(value.numerator)} / {format_number(value.denominator)}"

@@ -118,8 +118,12 @@ SectionBuilder = Callable[[Any, date], Section]
 class Report:
     """The KPI report of one dataset as of one day.
 
-    ``summary`` maps the DESIGN section 4 keys to numbers and :class:`Rate` objects;
-    ``sections`` hold the detailed tables. Render with :meth:`to_json`,
+    ``summary`` maps the DESIGN section 4 keys to numbers and :class:`Rate` objects,
+    or ``None`` for a KPI the data cannot answer (not available: its input table is
+    absent or empty, or its defining column empty in every row; null in JSON, ``n/a``
+    in the renderings); ``sections`` hold the detailed tables. ``warnings`` are the
+    input's warnings (from validation); ``data_warnings`` say, as notes in the report's
+    language, which KPIs are not available and why. Render with :meth:`to_json`,
     :meth:`to_text`, :meth:`to_markdown` or :meth:`to_html` (``lang="ja"`` for
     Japanese labels); in Jupyter the report displays itself as html.
     """
@@ -127,9 +131,14 @@ class Report:
     as_of: date
     as_of_source: str
     tz: str
-    summary: dict[str, Rate | int | float]
+    summary: dict[str, Rate | int | float | None]
     sections: tuple[Section, ...] = ()
     warnings: tuple[str, ...] = ()
+    data_warnings: tuple[Note, ...] = ()
+
+    def warning_texts(self, lang: Lang = "en") -> list[str]:
+        """The input warnings, then the data warnings in ``lang``."""
+        return [*self.warnings, *(note.text(lang) for note in self.data_warnings)]
 
     def to_dict(self, *, lang: Lang | None = None) -> dict[str, Any]:
         """A JSON-ready dictionary (NaN as None) with a stable layout.
@@ -152,7 +161,7 @@ class Report:
                 }
                 for s in self.sections
             },
-            "warnings": list(self.warnings),
+            "warnings": self.warning_texts(),
         }
         if lang is not None:
             from pipelinekit.glossary import check_lang, report_labels
@@ -173,7 +182,7 @@ class Report:
         Columns: ``key``, ``label`` (in ``lang``), ``value``, ``numerator``,
         ``denominator``, ``ci_low``, ``ci_high``. Rates fill every column (an
         undefined rate has a NaN value and its counts); counts and amounts fill
-        ``value`` only.
+        ``value`` only; a KPI that is not available is NaN in every column.
 
         >>> import pipelinekit as pk
         >>> frame = pk.report(pk.sample_dataset(), sections="summary").summary_frame()
@@ -191,6 +200,8 @@ class Report:
         for key, item in self.summary.items():
             if isinstance(item, Rate):
                 numbers = (item.value, item.numerator, item.denominator, item.ci_low, item.ci_high)
+            elif item is None:
+                numbers = (nan, nan, nan, nan, nan)
             else:
                 numbers = (float(item), nan, nan, nan, nan)
             rows.append((key, label(key, lang), *numbers))

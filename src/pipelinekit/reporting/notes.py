@@ -5,7 +5,9 @@ each report language comes from the glossary's note templates (:data:`NOTES`), s
 Japanese report translates notes by key, never by matching English sentences.
 
 Placeholders are ``{name}`` or ``{name:spec}`` with these specs: ``pct`` (a proportion
-as ``12.3%``, missing as ``n/a``), ``int`` (``1,234``), ``num`` (a number for people).
+as ``12.3%``, missing as ``n/a``), ``int`` (``1,234``), ``num`` (a number for people),
+and for a sequence of names: ``labels`` (summary KPI keys as their labels), ``values``
+(category values, e.g. stages, as their labels), ``columns`` (column labels).
 Text values of known categories (stage, origin, ...) are shown with their glossary
 label in Japanese.
 
@@ -13,6 +15,8 @@ label in Japanese.
 'Last full month: 2025-11.'
 >>> Note("last_full_month", {"month": "2025-11"}).text("ja")
 '前月：2025-11。'
+>>> Note("funnel_stages_left_out", {"stages": ("touched", "connected")}).text()
+'Stages without data are left out (not shown as 0, and never the bottleneck): Touched, Connected.'
 """
 
 from __future__ import annotations
@@ -66,6 +70,11 @@ class _Formatter(string.Formatter):
             from pipelinekit.reporting.model import format_number
 
             return format_number(value, lang=self.lang)
+        if format_spec in ("labels", "values", "columns"):
+            from pipelinekit.glossary import column_label, label
+
+            name = {"labels": label, "values": category_label, "columns": column_label}[format_spec]
+            return ("、" if self.lang == "ja" else ", ").join(name(v, self.lang) for v in value)
         if isinstance(value, str) and self.lang != "en":
             return category_label(value, self.lang)
         return str(super().format_field(value, format_spec))

@@ -43,7 +43,9 @@ def summary_rows(report: Report, lang: Lang = "en") -> list[tuple[str, str, str]
     """(label, value, detail) per summary key; rates show n/d and the 95% interval."""
     rows = []
     for key, value in report.summary.items():
-        if isinstance(value, Rate):
+        if value is None:
+            rows.append((label(key, lang), format_number(None), ui("not_available", lang)))
+        elif isinstance(value, Rate):
             detail = f"{format_number(value.numerator)} / {format_number(value.denominator)}"
             if value.denominator:
                 detail += f"  [{value.ci_low:.1%}, {value.ci_high:.1%}]"
@@ -111,8 +113,9 @@ def render_text(report: Report, lang: Lang = "en") -> str:
                 lines.append(f"({ui('no_rows', lang)})")
             else:
                 lines += _fixed_width(*display_table(frame, lang))
-    if report.warnings:
-        lines += ["", f"== {ui('warnings', lang)} ==", *[f"   {w}" for w in report.warnings]]
+    warnings = report.warning_texts(lang)
+    if warnings:
+        lines += ["", f"== {ui('warnings', lang)} ==", *[f"   {w}" for w in warnings]]
     return "\n".join(lines) + "\n"
 
 
@@ -161,7 +164,7 @@ def render_rich(report: Report, lang: Lang = "en", *, width: int | None = None) 
                 console.print(Text(f"{table.title}: {ui('no_rows', lang)}", style="dim"))
             else:
                 console.print(table)
-    for warning in report.warnings:
+    for warning in report.warning_texts(lang):
         console.print(Text(warning, style="yellow"))
     return buffer.getvalue()
 
@@ -200,6 +203,7 @@ def render_markdown(report: Report, lang: Lang = "en") -> str:
                 lines.append(f"_{ui('no_rows', lang)}_")
             else:
                 lines += _md_table(*display_table(frame, lang))
-    if report.warnings:
-        lines += ["", f"## {ui('warnings', lang)}", "", *[f"- {w}" for w in report.warnings]]
+    warnings = report.warning_texts(lang)
+    if warnings:
+        lines += ["", f"## {ui('warnings', lang)}", "", *[f"- {w}" for w in warnings]]
     return "\n".join(lines) + "\n"

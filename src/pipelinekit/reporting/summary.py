@@ -4,6 +4,10 @@ Every key is computed as of the end of the ``as_of`` day: a row counts when its 
 date (leads ``created_at``, activities ``occurred_at``, opportunities ``created_at``)
 is before ``as_of + 1 day``; an opportunity validated or closed later is an SQL that
 is not yet valid or closed.
+
+No data is not zero: a key whose input table is absent or empty, or whose defining
+column is empty in every row, is ``None`` (not available; see
+:mod:`pipelinekit.reporting.availability`), never an invented 0 or 0%.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pipelinekit.metrics.allocation import DEFAULT_CAPACITY_BANDS, capacity_over
 from pipelinekit.metrics.cadence import Cadence, cadence_summary
 from pipelinekit.periods import as_of_cutoff, parse_as_of
 from pipelinekit.rates import Rate, ZeroDivision, rate
+from pipelinekit.reporting.availability import DataGaps, data_gaps
 
 __all__ = ["SUMMARY_KEYS", "summary"]
 
@@ -74,12 +79,17 @@ def summary(
     capacity_bands: Mapping[str, int] = DEFAULT_CAPACITY_BANDS,
     zero_division: ZeroDivision = "nan",
     facts: Facts | None = None,
-) -> dict[str, Rate | int | float]:
+    gaps: DataGaps | None = None,
+) -> dict[str, Rate | int | float | None]:
     """Headline KPIs as of the end of ``as_of`` (keys :data:`SUMMARY_KEYS`).
 
-    Counts are ``int``, amounts and talk time ``float``, rates :class:`Rate`.
+    Counts are ``int``, amounts and talk time ``float``, rates :class:`Rate`; a KPI
+    the data cannot answer is ``None`` (for example every activity KPI when there are
+    no activities; :func:`~pipelinekit.reporting.availability.data_gaps` says why).
+    An empty leads table is not a gap: lead counts are 0 and lead rates undefined.
     ``facts`` (built from the same dataset as of the same day, as the report passes)
-    shares the per-lead journey with the report's sections.
+    shares the per-lead journey with the report's sections; ``gaps`` (from the same
+    tables) saves computing them again.
 
     Examples
     --------
@@ -122,7 +132,7 @@ def summary(
     def r(num: str, den: str) -> Rate:
         return rate(out[num], out[den], zero_division=zero_division)
 
-    result: dict[str, Rate | int | float] = {
+    result: dict[str, Rate | int | float | None] = {
         "leads": out["leads"],
         "inbound_leads": out["inbound_leads"],
         "touched_leads": out["touched_leads"],
@@ -148,7 +158,9 @@ def summary(
         "target_account_sqls": out["target_account_sqls"],
         "target_account_won_amount": float(out["target_account_won_amount"]),
     }
-    return {k: _plain(v) for k, v in result.items()}
+    if gaps is None:
+        gaps = data_gaps({n: dataset.table(n) for n in _TABLES}, capacity_bands=capacity_bands)
+    return {k: None if k in gaps.unavailable else _plain(v) for k, v in result.items()}
 
 
 def _plain(value: Any) -> Any:

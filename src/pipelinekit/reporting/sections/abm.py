@@ -17,6 +17,7 @@ from pipelinekit.metrics.bdr import (
     nurturing_kpis,
 )
 from pipelinekit.metrics.scoring import target_suggestions
+from pipelinekit.reporting.availability import without_rows
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
@@ -95,7 +96,7 @@ def build(ctx: SectionContext) -> Section:
     suggestions = to_pandas(
         target_suggestions(accounts, opportunities, leads=leads, top=10, **common)
     )
-    notes = (
+    notes: tuple[Note, ...] = (
         Note(
             "abm_targets",
             {"targets": n_targets, "uncovered": uncovered, "as_of": ctx.as_of.isoformat()},
@@ -103,17 +104,26 @@ def build(ctx: SectionContext) -> Section:
         Note("abm_denominators"),
         Note("abm_fit"),
     )
+    frames = {
+        "targets": targets.reset_index(drop=True),
+        "monthly": _month_label(_monthly_panel(monthly)),
+        "bdr": bdr.reset_index(drop=True),
+        "nurturing": nurturing.reset_index(drop=True),
+        "accounts": top_accounts.reset_index(drop=True),
+        "fit_suggestions": suggestions[_SUGGESTION_COLUMNS].reset_index(drop=True),
+    }
+    # no target account flagged (or no accounts): the panel's zeros were never measured
+    for what, names in (
+        ("activities", ("bdr",)),
+        ("accounts", None),
+        ("accounts.is_target", ("targets", "monthly", "bdr", "nurturing", "accounts")),
+    ):
+        frames, missing = without_rows(frames, ctx.gaps, what, names)
+        notes += missing
     return Section(
         key="abm",
         title="ABM target accounts",
-        tables={
-            "targets": targets.reset_index(drop=True),
-            "monthly": _month_label(_monthly_panel(monthly)),
-            "bdr": bdr.reset_index(drop=True),
-            "nurturing": nurturing.reset_index(drop=True),
-            "accounts": top_accounts.reset_index(drop=True),
-            "fit_suggestions": suggestions[_SUGGESTION_COLUMNS].reset_index(drop=True),
-        },
+        tables=frames,
         notes=notes,
         charts=(
             Chart(

@@ -16,6 +16,7 @@ from pipelinekit.metrics.approach import (
     same_day_approach_rate,
     speed_to_lead,
 )
+from pipelinekit.reporting.availability import without_rows
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
@@ -30,6 +31,9 @@ _MIN_CALLS_FOR_BEST_HOUR = 30
 def build(ctx: SectionContext) -> Section:
     """The report's activity section: connect rates by direction, hour and weekday,
     talk time per owner, email engagement per month and speed to lead per source.
+
+    Without any activity the tables have no rows and a note says the section is not
+    available (no invented zero calls or 0% approach rates).
 
     Examples
     --------
@@ -71,6 +75,9 @@ def build(ctx: SectionContext) -> Section:
     ]
     hour = frames["outbound_connect_by_hour"]
     notes = [Note("connect_definition"), Note("hours_local")]
+    frames, missing = without_rows(frames, ctx.gaps, "activities")
+    notes += missing
+    hour = frames["outbound_connect_by_hour"]
     active = hour[hour["denominator"] >= _MIN_CALLS_FOR_BEST_HOUR]
     if len(active):
         best = active.sort_values(["rate", "hour"], ascending=[False, True]).iloc[0]

@@ -13,6 +13,7 @@ from pipelinekit.metrics.allocation import (
     sql_concentration,
 )
 from pipelinekit.periods import last_full_month
+from pipelinekit.reporting.availability import without_rows
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
@@ -46,7 +47,7 @@ def build(ctx: SectionContext) -> Section:
     idle = idle[idle["period"] == month].drop(columns=["period"])
     over = int((load["status"] == "over").sum())
     unknown = int((load["status"] == "unknown").sum())
-    notes = (
+    notes: tuple[Note, ...] = (
         Note(
             "allocation_load",
             {
@@ -59,14 +60,21 @@ def build(ctx: SectionContext) -> Section:
         Note("allocation_capacity", {"bands": str(dict(DEFAULT_CAPACITY_BANDS))}),
         Note("concentration"),
     )
+    tables = {
+        "load": load.reset_index(drop=True),
+        "concentration": concentration.reset_index(drop=True),
+        "idle capacity": idle.reset_index(drop=True),
+    }
+    # no SQLs or no reps in the data: loads of 0 were never measured
+    for what in ("opportunities", "reps"):
+        tables, missing = without_rows(tables, ctx.gaps, what)
+        notes += missing
+    if not (ctx.gaps.has("opportunities") and ctx.gaps.has("reps")):
+        notes = notes[1:]  # the load note would count reps over capacity in no data
     return Section(
         key="allocation",
         title="SQL allocation",
-        tables={
-            "load": load.reset_index(drop=True),
-            "concentration": concentration.reset_index(drop=True),
-            "idle capacity": idle.reset_index(drop=True),
-        },
+        tables=tables,
         notes=notes,
         charts=(
             Chart(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelinekit.metrics.cadence import Cadence, cadence_summary, early_follow_up
+from pipelinekit.reporting.availability import without_rows
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
@@ -15,7 +16,8 @@ __all__ = ["build"]
 def build(ctx: SectionContext) -> Section:
     """5C2M compliance overall, by owner and by lead created month; early follow-up by
     owner. The per-lead statuses are computed once (shared facts) for the three
-    summaries.
+    summaries. Without any activity the tables have no rows and a note says the
+    section is not available (not 0% compliance).
 
     Examples
     --------
@@ -37,7 +39,7 @@ def build(ctx: SectionContext) -> Section:
             leads, acts, as_of=ctx.as_of, tz=ctx.tz, facts=ctx.facts, **follow_up
         ),
     }
-    notes = (
+    notes: tuple[Note, ...] = (
         Note(
             "cadence_definition",
             {
@@ -51,10 +53,13 @@ def build(ctx: SectionContext) -> Section:
         Note("cadence_excluded"),
         Note("early_follow_up", follow_up),
     )
+    frames = {name: to_pandas(frame) for name, frame in tables.items()}
+    frames, missing = without_rows(frames, ctx.gaps, "activities")
+    notes += missing
     return Section(
         key="cadence",
         title="Cadence compliance (5C2M)",
-        tables={name: to_pandas(frame) for name, frame in tables.items()},
+        tables=frames,
         notes=notes,
         charts=(
             Chart(

@@ -6,7 +6,8 @@ from typing import Any
 
 import pandas as pd
 
-from pipelinekit.metrics.funnel import bottleneck, funnel
+from pipelinekit.metrics.funnel import DEFAULT_STAGES, bottleneck, funnel
+from pipelinekit.reporting.availability import DataGaps
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
@@ -25,13 +26,37 @@ _SHOWN = [
 ]
 _BOTTLENECK = ["origin", "from_stage", "stage", "numerator", "denominator", "rate"]
 
+#: Funnel stages -> what the data must have for the stage to be shown (DataGaps names).
+_STAGE_NEEDS = {
+    "touched": ("activities",),
+    "connected": ("activities",),
+    "sql": ("opportunities",),
+    "valid": ("opportunities", "opportunities.validated_at"),
+    "won": ("opportunities", "opportunities.is_won"),
+}
+
+
+def funnel_stages(gaps: DataGaps) -> tuple[str, ...]:
+    """The default funnel stages the data has: a stage whose input is missing (no
+    activities for touched / connected, no validated_at for valid, ...) is left out
+    rather than shown as 0 (and so can never be the bottleneck).
+
+    >>> funnel_stages(DataGaps(missing=frozenset({"activities"})))
+    ('lead', 'sql', 'valid', 'won')
+    """
+    return tuple(
+        s for s in DEFAULT_STAGES if all(gaps.has(need) for need in _STAGE_NEEDS.get(s, ()))
+    )
+
 
 def build(ctx: SectionContext) -> Section:
     """The lead funnel (cohort view, inferred) overall and by origin, with bottlenecks.
 
     Tables: ``overall`` and ``by_origin`` (stage, count, step and overall rates with
     95% intervals, median and p90 days from the previous stage) and ``bottleneck``
-    (the lowest step overall and per origin).
+    (the lowest step overall and per origin). Stages the data has no input for are
+    left out (:func:`funnel_stages`) and a note names them; with fewer than two
+    stages left the tables have no rows.
 
     Examples
     --------
@@ -43,14 +68,25 @@ def build(ctx: SectionContext) -> Section:
     ['bottleneck', 'by_origin', 'overall']
     """
     journey = ctx.native(ctx.facts.journey())
-    overall = to_pandas(funnel(journey, as_of=ctx.as_of))
-    by_origin = to_pandas(funnel(journey, by="origin", as_of=ctx.as_of))
+    stages = funnel_stages(ctx.gaps)
+    left_out = tuple(s for s in DEFAULT_STAGES if s not in stages)
+    usable = len(stages) >= 2
+    kw: dict[str, Any] = {"as_of": ctx.as_of, "stages": stages if usable else DEFAULT_STAGES}
+    overall = to_pandas(funnel(journey, **kw))
+    by_origin = to_pandas(funnel(journey, by="origin", **kw))
     low_all = to_pandas(bottleneck(overall)).assign(origin="all")
     low_origin = to_pandas(bottleneck(by_origin, by="origin"))
     lows = pd.concat([low_all[low_origin.columns], low_origin], ignore_index=True)[
         [*_BOTTLENECK, "ci_low", "ci_high"]
     ]
-    notes = (Note("funnel_counts"), *[_bottleneck_note(row) for row in _records(lows)])
+    notes: tuple[Note, ...] = (Note("funnel_counts"),)
+    if not usable:
+        # nothing to compare: no rows rather than a funnel of invented zeros
+        overall, by_origin, lows = overall.head(0), by_origin.head(0), lows.head(0)
+        notes += (Note("funnel_not_available"),)
+    elif left_out:
+        notes += (Note("funnel_stages_left_out", {"stages": left_out}),)
+    notes += tuple(_bottleneck_note(row) for row in _records(lows))
     return Section(
         key="funnel",
         title="Lead funnel (cohort by lead created date, inferred stages)",

@@ -4,13 +4,45 @@ from __future__ import annotations
 
 from typing import Any
 
+import pandas as pd
+
 from pipelinekit.metrics.mix import ORIGINS, origin_comparison, sql_mix
 from pipelinekit.periods import last_full_month
+from pipelinekit.reporting.availability import DataGaps, without_rows
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
 
 __all__ = ["build"]
+
+
+#: Columns of the origin comparison -> what the data must have for them to be measured.
+_COLUMN_NEEDS = {
+    "opportunities.validated_at": ("valid_count", "valid_rate", "valid_ci_low", "valid_ci_high"),
+    "opportunities.is_won": (
+        *("won_count", "win_rate", "win_ci_low", "win_ci_high"),
+        *("median_cycle_days", "mean_cycle_days"),
+    ),
+}
+
+
+def _without_unmeasured(
+    comparison: pd.DataFrame, gaps: DataGaps
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The comparison with the columns the data cannot measure set to missing (never a
+    0% SQL->valid rate when validated_at is empty everywhere), and their names."""
+    out = comparison.copy()
+    cleared: list[str] = []
+    for what, columns in _COLUMN_NEEDS.items():
+        if gaps.has(what):
+            continue
+        for column in columns:
+            if column.endswith("_count"):
+                out[column] = pd.array([pd.NA] * len(out), dtype="Int64")
+            else:
+                out[column] = float("nan")
+        cleared += [c for c in columns if not c.endswith(("_count", "_ci_low", "_ci_high"))]
+    return out, tuple(cleared)
 
 
 def build(ctx: SectionContext) -> Section:
@@ -54,10 +86,17 @@ def build(ctx: SectionContext) -> Section:
     )
     if excluded:
         notes += (Note("mix_cycle_excluded_negative", {"excluded": excluded}),)
+    comparison, unmeasured = _without_unmeasured(comparison, ctx.gaps)
+    if unmeasured:
+        notes += (Note("columns_not_available", {"columns": unmeasured}),)
+    tables, missing = without_rows(
+        {"share by month": monthly, "origin comparison": comparison}, ctx.gaps, "opportunities"
+    )
+    notes += missing
     return Section(
         key="mix",
         title="SQL mix",
-        tables={"share by month": monthly, "origin comparison": comparison},
+        tables=tables,
         notes=notes,
         charts=(
             Chart(

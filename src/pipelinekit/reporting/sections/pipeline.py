@@ -16,6 +16,7 @@ from pipelinekit.metrics.pipeline import (
     stale_opportunities,
     time_in_stage,
 )
+from pipelinekit.reporting.availability import without_rows
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
@@ -77,6 +78,16 @@ def build(ctx: SectionContext) -> Section:
     )
     if excluded:
         notes += (Note("cycle_excluded_negative", {"excluded": excluded}),)
+    # what the data cannot measure is left empty, never shown as 0 or 0%
+    if not ctx.gaps.has("activities"):
+        notes = tuple(n for n in notes if n.key != "pipeline_stale")
+    for what, names in (
+        ("activities", ("stale opportunities",)),
+        ("opportunities.is_won", ("win rate", "sales cycle", "velocity", "win rate by source")),
+        ("opportunities", None),
+    ):
+        tables, missing = without_rows(tables, ctx.gaps, what, names)
+        notes += missing
     charts = (
         Chart(
             kind="bar",

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pandas as pd
+
 from pipelinekit.metrics.queues import (
     QUEUES,
     do_not_pursue_review,
@@ -16,6 +18,7 @@ from pipelinekit.metrics.queues import (
     recycle_reasons,
     untouched_inbound,
 )
+from pipelinekit.reporting.availability import without_rows
 from pipelinekit.reporting.context import SectionContext, to_pandas
 from pipelinekit.reporting.model import Chart, Section
 from pipelinekit.reporting.notes import Note
@@ -42,6 +45,11 @@ _SHOWN: dict[str, tuple[str, ...]] = {
     "recycle_due": ("lead_id", "owner_id", "recycle_on", "recycle_reason", "days_since_due"),
     "hot_leads": ("lead_id", "owner_id", "signal_at", "page_view_count", "since_signal_hours"),
 }
+
+
+#: Queues that need the activities (touches, web signals) to be measured at all.
+_ACTIVITY_QUEUES = ("untouched_inbound", "hot_leads")
+_ACTIVITY_TABLES = tuple(f"top_{name}" for name in _ACTIVITY_QUEUES)
 
 
 def build(ctx: SectionContext) -> Section:
@@ -85,7 +93,7 @@ def build(ctx: SectionContext) -> Section:
         rows = to_pandas(function(leads, acts, **opts))
         tables[f"top_{name}"] = rows.loc[:, list(_SHOWN[name])].head(_TOP).reset_index(drop=True)
     tables["recycle_reasons"] = to_pandas(recycle_reasons(leads, as_of=ctx.as_of, tz=ctx.tz))
-    notes = (
+    notes: tuple[Note, ...] = (
         Note("queues_as_of", {"as_of": ctx.as_of.isoformat(), "top": _TOP}),
         Note(
             "queues_waiting",
@@ -93,6 +101,17 @@ def build(ctx: SectionContext) -> Section:
         ),
         Note("queues_definitions", {"page_views": 5, "lookback_days": 14, "horizon_days": 60}),
     )
+    if not ctx.gaps.has("activities"):
+        # without any activity, "not touched" and "no web signal" are not measured:
+        # those two queues are not available (null counts, no rows), not every lead / 0
+        tables, missing = without_rows(tables, ctx.gaps, "activities", _ACTIVITY_TABLES)
+        unknown = list(_ACTIVITY_QUEUES)
+        counts = tables["counts"].astype({"lead_count": "Int64"})
+        counts.loc[counts["queue"].isin(unknown), "lead_count"] = pd.NA
+        by_owner = tables["counts_by_owner"].astype(dict.fromkeys(unknown, "Int64"))
+        by_owner.loc[:, unknown] = pd.NA
+        tables["counts"], tables["counts_by_owner"] = counts, by_owner
+        notes = (notes[0], *missing, notes[2])
     charts = (
         Chart(
             kind="hbar",
