@@ -22,7 +22,7 @@ opportunities.validated_at   valid opportunities, SQL->valid, valid->won
 opportunities.is_won         (empty in every row while some deal is closed) won,
                              won amount, valid->won, win rate, target won amount
 opportunities.amount         won amount, target-account won amount
-activities.duration_s        talk time
+activities.duration_s        (empty in every call row) talk time
 accounts (no rows), or no    target-account SQLs and won amount
 account with is_target
 reps (no rows), or no rep    rep-months over SQL capacity
@@ -190,7 +190,13 @@ def data_gaps(
     """
     missing: set[str] = set()
     checks: dict[str, dict[str, tuple[tuple[str, ...], nw.Expr]]] = {
-        "activities": {"duration_s": _values("duration_s")},
+        "activities": {
+            "calls": (("channel",), flag(nw.col("channel") == "call").sum()),
+            "timed_calls": (
+                ("channel", "duration_s"),
+                flag((nw.col("channel") == "call") & ~nw.col("duration_s").is_null()).sum(),
+            ),
+        },
         "opportunities": {c: _values(c) for c in ("validated_at", "is_won", "closed_at", "amount")},
         "accounts": {"is_target": (("is_target",), flag(nw.col("is_target")).sum())},
         "reps": {
@@ -206,7 +212,8 @@ def data_gaps(
         stats[table] = {"rows": 0} if native is None else _stats(native, counts)
         if stats[table]["rows"] == 0:
             missing.add(table)
-    if "activities" not in missing and stats["activities"]["duration_s"] == 0:
+    acts = stats["activities"]
+    if "activities" not in missing and acts["calls"] > 0 and acts["timed_calls"] == 0:
         missing.add("activities.duration_s")
     if "opportunities" not in missing:
         opps = stats["opportunities"]
