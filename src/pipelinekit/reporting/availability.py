@@ -9,25 +9,19 @@ a rate whose denominator is truly zero stays *undefined* under ``zero_division``
 The rules, in the order their warnings are listed (a KPI is claimed by the first rule
 that applies; a rule with no KPI left is not listed):
 
-==========================  ====================================================
-missing                      not available
-==========================  ====================================================
-opportunities (no rows)      every opportunity KPI: SQLs, valid, won, won amount,
-                             lead->SQL, SQL->valid, valid->won, win rate, rep-months
-                             over capacity, target-account SQLs and won amount
-activities (no rows)         touched and connected leads, calls, connects, connect
-                             rate, talk time, email counts and rates, same-day
-                             approach, 5C2M compliance
-opportunities.validated_at   valid opportunities, SQL->valid, valid->won
-opportunities.is_won         (empty in every row while some deal is closed) won,
-                             won amount, valid->won, win rate, target won amount
-opportunities.amount         won amount, target-account won amount
-activities.duration_s        (empty in every call row) talk time
-accounts (no rows), or no    target-account SQLs and won amount
-account with is_target
-reps (no rows), or no rep    rep-months over SQL capacity
-with a capacity
-==========================  ====================================================
+- no opportunities (absent or no rows): every opportunity KPI (SQLs, valid, won, won
+  amount, lead->SQL, SQL->valid, valid->won, win rate, rep-months over capacity,
+  target-account SQLs and won amount);
+- no activities: touched and connected leads, calls, connects, connect rate, talk
+  time, email counts and rates, same-day approach, 5C2M compliance;
+- ``opportunities.validated_at`` empty in every row: valid opportunities, SQL->valid,
+  valid->won;
+- ``opportunities.is_won`` empty in every row while some deal is closed (each close
+  would count as a loss): won, won amount, valid->won, win rate, target won amount;
+- ``opportunities.amount`` empty in every row: won amount, target-account won amount;
+- ``activities.duration_s`` empty in every call: talk time;
+- no accounts, or no account with ``is_target``: target-account SQLs and won amount;
+- no reps, or no rep with a capacity: rep-months over SQL capacity.
 
 An empty *leads* table is valid and is not a gap here: lead counts are 0 and lead
 rates undefined, and validation warns once (``empty_table``).
