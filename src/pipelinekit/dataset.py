@@ -72,7 +72,8 @@ class Dataset:
         """Check every table against the schema and return the canonical dataset.
 
         Raises :class:`~pipelinekit.errors.SchemaError` listing every problem when any
-        error is found; orphan foreign keys are warnings unless ``strict``. The
+        error is found; orphan foreign keys and plausibility rules (``closed_at`` or
+        ``validated_at`` before ``created_at``) are warnings unless ``strict``. The
         returned dataset has canonical dtypes, default fills and naive local
         timestamps; the input frames are not modified.
         """
@@ -152,7 +153,9 @@ def read_dataset(
     """Read and validate a directory of CSV or Parquet tables named after the tables.
 
     Raises :class:`~pipelinekit.errors.SchemaError` listing every problem found in
-    the files and tables; warnings are kept on the returned dataset.
+    the files and tables; warnings are kept on the returned dataset. ``strict`` makes
+    orphan foreign keys and plausibility rules errors. A header-only ``leads`` file is
+    valid (one warning); a missing one is an error.
 
     >>> import tempfile
     >>> from pipelinekit.sample import write_sample

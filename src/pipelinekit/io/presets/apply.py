@@ -108,7 +108,8 @@ def read_preset(
         Dataset time zone: naive export timestamps are wall-clock time there and
         timestamps with an offset (``...Z``) are converted to it.
     strict
-        Make orphan foreign keys errors instead of warnings.
+        Make orphan foreign keys and plausibility rules (a close or validation before
+        the creation) errors instead of warnings.
     encoding
         Text encoding of the CSV files (``"cp932"`` for Japanese Excel).
 
