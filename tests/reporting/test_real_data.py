@@ -308,6 +308,20 @@ def test_mix_without_validated_at_leaves_the_valid_rate_empty() -> None:
     assert note.params["columns"] == ("valid_rate",)
 
 
+def test_pipeline_without_amounts_or_outcomes() -> None:
+    ds = _with(tiny_dataset(), "opportunities", amount=float("nan"), is_won=pd.NA)
+    section = _section(ds, "pipeline")
+    opened = section.tables["open pipeline by stage"]
+    assert opened["open_count"].sum() == 2  # O3 and O4 open at the end of 04-30
+    assert opened["open_amount"].isna().all()  # not 0
+    for name in ("win rate", "sales cycle", "velocity", "win rate by source"):
+        assert len(section.tables[name]) == 0, name
+    keys = [n.key for n in section.notes]
+    assert "columns_not_available" in keys
+    note = next(n for n in section.notes if n.key == "tables_not_available")
+    assert note.params["what"] == "opportunities.is_won"
+
+
 def test_sections_of_the_sample_have_no_gap_notes() -> None:
     gaps = data_gaps(pk.sample_dataset().tables())
     assert gaps.missing == frozenset()

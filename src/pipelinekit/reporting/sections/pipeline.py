@@ -79,6 +79,11 @@ def build(ctx: SectionContext) -> Section:
     if excluded:
         notes += (Note("cycle_excluded_negative", {"excluded": excluded}),)
     # what the data cannot measure is left empty, never shown as 0 or 0%
+    if not ctx.gaps.has("opportunities.amount"):
+        opened = tables["open pipeline by stage"].copy()
+        opened["open_amount"] = float("nan")
+        tables["open pipeline by stage"] = opened
+        notes += (Note("columns_not_available", {"columns": ("open_amount",)}),)
     if not ctx.gaps.has("activities"):
         notes = tuple(n for n in notes if n.key != "pipeline_stale")
     for what, names in (
