@@ -19,6 +19,8 @@ dim_1_name ...    text      up to three other dimensions of the row (``owner_id`
 dim_3_value                 ``source``, ``stage``, ...), name and value as text; null
                             when the table has fewer
 value             float     the KPI's value; null when undefined (e.g. a rate of 0/0)
+                            or not available (the data lacks its input; the report's
+                            warnings say why)
 numerator         float     a rate's numerator, else null
 denominator       float     a rate's denominator, else null
 ci_low, ci_high   float     a rate's confidence interval, else null
@@ -92,7 +94,8 @@ def kpi_table(report: Report) -> pd.DataFrame:
                 ci_high=item.ci_high,
             )
         else:
-            row["value"] = float(item)
+            # a KPI the data cannot answer (None) is a missing value, never 0
+            row["value"] = float("nan") if item is None else float(item)
         rows.append(row)
     for section in report.sections:
         for name, frame in section.tables.items():
