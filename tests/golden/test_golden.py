@@ -110,7 +110,7 @@ _CYCLE_EXCLUDED = (
 #: Columns added to a call's output since the golden files were written: registry name
 #: -> (columns, reason). They are dropped before comparing, so every old column of the
 #: call is still compared exactly.
-NEW_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
+NEW_CALL_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
     "metrics.outcomes.sales_cycle": (("excluded_negative_count",), _CYCLE_EXCLUDED),
     "metrics.outcomes.pipeline_velocity": (("excluded_negative_count",), _CYCLE_EXCLUDED),
     "metrics.mix.origin_comparison": (("excluded_negative_count",), _CYCLE_EXCLUDED),
@@ -118,7 +118,7 @@ NEW_COLUMNS: dict[str, tuple[tuple[str, ...], str]] = {
 
 
 def _without_new_columns(name: str, value: Any) -> Any:
-    columns = NEW_COLUMNS.get(name, ((), ""))[0]
+    columns = NEW_CALL_COLUMNS.get(name, ((), ""))[0]
     if isinstance(value, pd.DataFrame) and columns:
         assert set(columns) <= set(value.columns), (name, columns)
         return value.drop(columns=list(columns))
