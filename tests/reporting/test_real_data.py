@@ -9,6 +9,7 @@ zero stays 0.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -20,7 +21,12 @@ import pytest
 
 import pipelinekit as pk
 from pipelinekit import Rate
-from pipelinekit.reporting.availability import ACTIVITY_KPIS, OPPORTUNITY_KPIS, data_gaps
+from pipelinekit.reporting.availability import (
+    ACTIVITY_KPIS,
+    OPPORTUNITY_KPIS,
+    TARGET_KPIS,
+    data_gaps,
+)
 from pipelinekit.reporting.build import build_report
 from pipelinekit.reporting.sections import build_section
 from pipelinekit.reporting.summary import SUMMARY_KEYS, summary
@@ -82,6 +88,26 @@ def test_no_activities_makes_the_activity_kpis_not_available() -> None:
 def test_activities_absent_is_the_same_as_empty() -> None:
     ds = attrs.evolve(tiny_dataset(), activities=None)
     _check(summary(ds, as_of=AS_OF), set(ACTIVITY_KPIS), {})
+
+
+_TAKES = {
+    "activities": set(ACTIVITY_KPIS),
+    "opportunities": set(OPPORTUNITY_KPIS),
+    "accounts": set(TARGET_KPIS),
+    "reps": {"sql_over_capacity_rep_months"},
+}
+_SUBSETS = [
+    combo for n in range(len(_TAKES) + 1) for combo in itertools.combinations(sorted(_TAKES), n)
+]
+
+
+@pytest.mark.parametrize("emptied", _SUBSETS, ids=lambda c: "+".join(c) or "none")
+def test_every_missing_table_takes_exactly_its_kpis(emptied: tuple[str, ...]) -> None:
+    # each of the 16 combinations of empty tables: a KPI is None exactly when one of
+    # its input tables has no rows, and every other KPI keeps its hand-computed value
+    ds = _without_rows(tiny_dataset(), *emptied)
+    unavailable = set().union(*(_TAKES[t] for t in emptied))
+    _check(summary(ds, as_of=AS_OF), unavailable, {})
 
 
 def test_validated_at_empty_everywhere() -> None:
