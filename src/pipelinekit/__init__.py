@@ -33,6 +33,8 @@ from pipelinekit.domain import (
     Origin,
     Outcome,
     Priority,
+    Quota,
+    QuotaMetric,
     Rep,
     Role,
     StageChange,
@@ -116,6 +118,7 @@ from pipelinekit.metrics.queues import (
 )
 from pipelinekit.metrics.scoring import account_fit_scores, target_suggestions
 from pipelinekit.metrics.stages import stage_bottleneck, stage_funnel
+from pipelinekit.metrics.targets import forecast_accuracy, pipeline_coverage, quota_attainment
 from pipelinekit.metrics.transitions import (
     stage_transitions,
     stage_win_probability,
@@ -149,6 +152,8 @@ __all__ = [
     "PipelineKitError",
     "Priority",
     "Problem",
+    "Quota",
+    "QuotaMetric",
     "Rate",
     "Rep",
     "Report",
@@ -179,6 +184,7 @@ __all__ = [
     "early_follow_up_leads",
     "email_engagement",
     "focus_due",
+    "forecast_accuracy",
     "from_objects",
     "funnel",
     "hot_leads",
@@ -194,12 +200,14 @@ __all__ = [
     "opportunity_attribution",
     "origin_comparison",
     "overdue_next_activity",
+    "pipeline_coverage",
     "pipeline_movement",
     "pipeline_movement_deals",
     "pipeline_snapshot",
     "pipeline_trend",
     "pipeline_velocity",
     "queue_counts",
+    "quota_attainment",
     "rate",
     "read_dataset",
     "recycle_due",

@@ -48,6 +48,7 @@ class Dataset:
     stage_changes: Any = None
     campaign_members: Any = None
     opportunity_history: Any = None
+    quotas: Any = None
     tz: str = "Asia/Tokyo"
     validated: bool = False
     warnings: tuple[Problem, ...] = ()
@@ -103,6 +104,7 @@ class Dataset:
         stage_changes: Iterable[Any] = (),
         campaign_members: Iterable[Any] = (),
         opportunity_history: Iterable[Any] = (),
+        quotas: Iterable[Any] = (),
         tz: str = "Asia/Tokyo",
     ) -> Dataset:
         """Build a pandas-backed dataset from domain objects."""
@@ -116,6 +118,7 @@ class Dataset:
             "stage_changes": stage_changes,
             "campaign_members": campaign_members,
             "opportunity_history": opportunity_history,
+            "quotas": quotas,
         }
         frames = {name: from_objects(list(objs), TABLES[name].cls) for name, objs in given.items()}
         return cls(tz=tz, **frames)  # type: ignore[arg-type]

@@ -44,6 +44,8 @@ __all__ = [
     "Origin",
     "Outcome",
     "Priority",
+    "Quota",
+    "QuotaMetric",
     "Rep",
     "Role",
     "StageChange",
@@ -100,6 +102,15 @@ class ForecastCategory(_StrEnum):
     COMMIT = "commit"
     CLOSED = "closed"
     OMITTED = "omitted"
+
+
+class QuotaMetric(_StrEnum):
+    """What a quota counts: won amount, won deals, SQLs created or meetings held."""
+
+    WON_AMOUNT = "won_amount"
+    WON_COUNT = "won_count"
+    SQLS = "sqls"
+    MEETINGS_HELD = "meetings_held"
 
 
 class Channel(_StrEnum):
@@ -297,6 +308,7 @@ class Rep:
     monthly_sql_capacity: int | None = attrs.field(
         default=None, validator=_positive, metadata={"min_exclusive": 0}
     )
+    team: str | None = _text()
 
 
 @attrs.frozen(kw_only=True)
@@ -420,3 +432,35 @@ class CampaignMember:
     lead_id: str = _required_fk("leads.lead_id")
     campaign_id: str = _required_fk("campaigns.campaign_id")
     responded_at: datetime = _required_time()
+
+
+def _one_holder(instance: Quota, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if (instance.owner_id is None) == (instance.team is None):
+        raise ValueError("a quota has exactly one of owner_id and team")
+
+
+def _end_not_before_start(instance: Quota, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value < instance.period_start:
+        raise ValueError(f"period_end {value} is before period_start {instance.period_start}")
+
+
+@attrs.frozen(kw_only=True)
+class Quota:
+    """A target of one rep (``owner_id``) or one team for one period and metric."""
+
+    owner_id: str | None = _text(fk="reps.rep_id")
+    team: str | None = attrs.field(
+        default=None, validator=_one_holder, metadata={"fk": "reps.team"}
+    )
+    period_start: date = attrs.field(
+        validator=attrs.validators.instance_of(date), metadata={"required": True}
+    )
+    period_end: date = attrs.field(
+        validator=[attrs.validators.instance_of(date), _end_not_before_start],
+        metadata={"required": True},
+    )
+    metric: QuotaMetric = _required_enum(QuotaMetric)
+    target: float = attrs.field(
+        validator=[attrs.validators.instance_of((int, float)), _non_negative],
+        metadata={"required": True, "min": 0},
+    )

@@ -168,6 +168,7 @@ TABLES: dict[str, Table] = {
         _table_from_class("stage_changes", domain.StageChange, None),
         _table_from_class("campaign_members", domain.CampaignMember, None),
         _table_from_class("opportunity_history", domain.OpportunityHistory, None),
+        _table_from_class("quotas", domain.Quota, None),
     )
 }
 

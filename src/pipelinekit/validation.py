@@ -657,7 +657,33 @@ def _without_parent() -> nw.Expr:
     return nw.col("lead_id").is_null() & nw.col("account_id").is_null()
 
 
+def _not_one_holder() -> nw.Expr:
+    return nw.col("owner_id").is_null() == nw.col("team").is_null()
+
+
+def _end_before_start() -> nw.Expr:
+    return nw.col("period_end") < nw.col("period_start")
+
+
 _ROW_CHECKS: Mapping[str, Sequence[_Check]] = {
+    "quotas": (
+        _Check(
+            "owner_id",
+            "quota_holder",
+            "a quota needs exactly one of owner_id and team",
+            _not_one_holder,
+            (),
+            hint="a rep quota sets owner_id, a team quota sets team (a name from reps.team)",
+        ),
+        _Check(
+            "period_end",
+            "period_end_before_start",
+            "period_end is before period_start",
+            _end_before_start,
+            ("period_start", "period_end"),
+            context="period_start",
+        ),
+    ),
     "activities": (
         _Check(
             "outcome",

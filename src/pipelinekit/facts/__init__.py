@@ -65,6 +65,7 @@ TIMESTAMP_COLUMNS: dict[str, tuple[str, ...]] = {
     "stage_changes": ("entered_at",),
     "campaign_members": ("responded_at",),
     "opportunity_history": ("changed_at", "expected_close_on"),
+    "quotas": ("period_start", "period_end"),
 }
 
 
