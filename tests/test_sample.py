@@ -36,6 +36,7 @@ SCHEMA: dict[str, dict[str, object]] = {
         "role": STR,
         "segment": STR,
         "monthly_sql_capacity": INT,
+        "team": STR,
     },
     "campaigns": {"campaign_id": STR, "name": STR, "channel": STR, "started_on": TS},
     "leads": {
@@ -97,6 +98,14 @@ SCHEMA: dict[str, dict[str, object]] = {
         "probability": FLOAT,
         "forecast_category": STR,
     },
+    "quotas": {
+        "owner_id": STR,
+        "team": STR,
+        "period_start": TS,
+        "period_end": TS,
+        "metric": STR,
+        "target": FLOAT,
+    },
 }
 
 OUTCOMES = {
@@ -117,7 +126,14 @@ STATUSES = {
     "disqualified",
 }
 START, END = pd.Timestamp("2025-01-01"), pd.Timestamp("2026-01-01")
-DATE_COLUMNS = ("next_activity_on", "recycle_on", "started_on", "expected_close_on")
+DATE_COLUMNS = (
+    "next_activity_on",
+    "recycle_on",
+    "started_on",
+    "expected_close_on",
+    "period_start",
+    "period_end",
+)
 DATE = r"\d{4}-\d\d-\d\d"
 
 Tables = dict[str, pd.DataFrame]

@@ -134,6 +134,7 @@ def _changed(where: str) -> bool:
 NEW_SECTIONS: dict[str, str] = {
     "conversion": "conversion over time: cohort curves, stage-to-win odds, attribution",
     "history": "pipeline history: the pipeline on past days, its trend and its waterfall",
+    "targets": "targets: quota attainment and pace, pipeline coverage, forecast accuracy",
 }
 
 #: The report parts the golden files hold.
@@ -276,6 +277,7 @@ def test_large_generated_report_matches_golden() -> None:
 #: own random stream, so the other columns did not move).
 NEW_COLUMNS: dict[str, tuple[str, ...]] = {
     "opportunities": ("expected_close_on", "forecast_category"),
+    "reps": ("team",),
 }
 
 

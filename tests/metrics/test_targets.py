@@ -495,7 +495,7 @@ def _plain_won(ds: pk.Dataset, as_of: date) -> dict[tuple[str, date], float]:
     out: dict[tuple[str, date], float] = {}
     end = datetime.combine(as_of + timedelta(days=1), datetime.min.time())
     for row in ds.opportunities.itertuples():
-        if row.is_won is True and pd.notna(row.closed_at) and row.closed_at < end:
+        if pd.notna(row.is_won) and bool(row.is_won) and row.closed_at < end:
             key = (row.owner_id, row.closed_at.date())
             amount = 0.0 if pd.isna(row.amount) else float(row.amount)
             out[key] = out.get(key, 0.0) + amount
@@ -518,7 +518,7 @@ def test_sample_attainment_matches_a_plain_loop(sample: pk.Dataset):
     assert len(out) == len(quotas)
     won = _plain_won(sample, as_of)
     checked = 0
-    for row in out[out["metric"] == "won_amount"].itertuples():
+    for row in out[(out["metric"] == "won_amount") & (out["level"] == "rep")].itertuples():
         start, end = row.period_start.date(), row.period_end.date()
         expected = math.fsum(
             v for (owner, day), v in won.items() if owner == row.owner_id and start <= day <= end

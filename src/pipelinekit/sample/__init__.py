@@ -7,7 +7,9 @@ the same frames; ``campaign_members`` (DESIGN section 8) comes from a second str
 seeded ``[seed, 16]``, drawn after the first, so adding it changed no other table, and
 ``opportunity_history`` with the opportunities' ``expected_close_on`` and
 ``forecast_category`` (DESIGN section 7) from a third, ``[seed, 17]``, so adding them
-changed no other table or column.
+changed no other table or column. The ``quotas`` table and the reps' ``team``
+(DESIGN section 7) come last: quotas from a fourth stream, ``[seed, 18]``, teams from
+the rep order, so neither changed another table.
 All per-row work is vectorised with numpy: a million leads with about ten million
 activities take seconds, not minutes.
 
@@ -59,6 +61,7 @@ from pipelinekit.sample._history import (
     _opportunity_history_frame,
 )
 from pipelinekit.sample._members import _campaign_members_frame
+from pipelinekit.sample._quotas import _quotas_frame
 from pipelinekit.sample._opportunities import (
     _ensure_overload,
     _field_capacities,
@@ -170,7 +173,7 @@ def generate_sample(
     >>> tables = generate_sample(leads=50, seed=1)
     >>> sorted(tables)
     ['accounts', 'activities', 'campaign_members', 'campaigns', 'leads', 'opportunities',
-     'opportunity_history', 'reps', 'stage_changes']
+     'opportunity_history', 'quotas', 'reps', 'stage_changes']
     >>> len(tables["leads"])
     50
     """
@@ -206,7 +209,7 @@ def generate_sample(
     )
     # drawn from its own stream: the tables and columns below do not change with it
     history = _make_history(span, opps, seed)
-    return {
+    tables = {
         "accounts": _accounts_frame(accounts, widths.account),
         "reps": _reps_frame(reps, capacity),
         "campaigns": _campaigns_frame(campaigns),
@@ -218,6 +221,10 @@ def generate_sample(
         "campaign_members": _campaign_members_frame(span, lead_data, campaigns, seed, widths.lead),
         "opportunity_history": _opportunity_history_frame(history, widths.opportunity),
     }
+    tables["quotas"] = _quotas_frame(
+        span, tables["reps"], tables["opportunities"], tables["activities"], seed
+    )
+    return tables
 
 
 def write_sample(

@@ -32,7 +32,7 @@ _TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "is_target",
         "target_tier",
     ),
-    "reps": ("rep_id", "name", "role", "segment", "monthly_sql_capacity"),
+    "reps": ("rep_id", "name", "role", "segment", "monthly_sql_capacity", "team"),
     "campaigns": ("campaign_id", "name", "channel", "started_on"),
     "leads": (
         "lead_id",
@@ -93,11 +93,19 @@ _TABLE_COLUMNS: Final[dict[str, tuple[str, ...]]] = {
         "probability",
         "forecast_category",
     ),
+    "quotas": ("owner_id", "team", "period_start", "period_end", "metric", "target"),
 }
 """Column order of every generated table (DESIGN sections 2, 7 and 8)."""
 
 _DATE_COLUMNS: Final = frozenset(
-    {"next_activity_on", "recycle_on", "started_on", "expected_close_on"}
+    {
+        "next_activity_on",
+        "recycle_on",
+        "started_on",
+        "expected_close_on",
+        "period_start",
+        "period_end",
+    }
 )
 
 # pyarrow (optional) builds the big string columns and writes CSV/Parquet fast;

@@ -182,8 +182,21 @@ def _reps_frame(r: _Reps, capacity: I64) -> pd.DataFrame:
             "role": _label_col(_ROLES, role),
             "segment": _label_col(_BANDS, segment),
             "monthly_sql_capacity": _int_col(cap, cap > 0),
+            "team": _label_col(_TEAMS, _team_codes(r)),
         },
     )
+
+
+#: The sample's teams: every inside rep in one team, field reps alternating between two.
+_TEAMS = ("Inside Sales", "Field East", "Field West")
+
+
+def _team_codes(r: _Reps) -> I64:
+    """Team per rep (index into :data:`_TEAMS`; managers -1 = none), from rep order."""
+    team = np.full(r.n, -1, dtype=np.int64)
+    team[: r.n_inside] = 0
+    team[r.field_offset : r.manager_offset] = 1 + np.arange(r.n_field, dtype=np.int64) % 2
+    return team
 
 
 def _campaigns_frame(c: _Campaigns) -> pd.DataFrame:
