@@ -244,6 +244,7 @@ SECTION_LABELS: dict[str, Label] = _labels(
         "assets": ("Lead inflow (assets)", "リード流入（アセット）"),
         "conversion": ("Conversion over time", "時間軸で見る転換（コホート・受注確率・貢献度）"),
         "history": ("Pipeline history", "パイプラインの推移と増減"),
+        "targets": ("Targets", "目標達成・カバレッジ・予測精度"),
     }
 )
 
@@ -339,6 +340,20 @@ TABLE_LABELS: dict[str, Label] = _labels(
             "担当者別 四半期パイプラインの増減",
         ),
         "slipped deals": ("Deals pushed out of the quarter", "四半期外へ後ろ倒しになった商談"),
+        # targets
+        "quota attainment": ("Quota attainment (current period)", "目標達成率（当期）"),
+        "attainment by team": (
+            "Attainment by team (current period)",
+            "チーム別 目標達成率（当期）",
+        ),
+        "attainment by period": ("Attainment by period", "期間別 目標達成率"),
+        "won amount against quota": ("Won amount against quota", "目標に対する受注金額"),
+        "pipeline coverage": (
+            "Pipeline coverage (current period)",
+            "パイプラインカバレッジ（当期）",
+        ),
+        "forecast accuracy by period": ("Forecast accuracy by period", "期間別 予測精度"),
+        "forecast accuracy by owner": ("Forecast accuracy by owner", "担当者別 予測精度"),
     }
 )
 
@@ -543,6 +558,25 @@ COLUMN_LABELS: dict[str, Label] = _labels(
         "amount_start": ("Amount at start", "期首の金額"),
         "expected_close_on_start": ("Close date at start", "期首の完了予定日"),
         "expected_close_on_end": ("Close date now", "現在の完了予定日"),
+        # targets
+        "team": ("Team", "チーム"),
+        "period_start": ("Period start", "期間開始"),
+        "period_end": ("Period end", "期間終了"),
+        "target": ("Target", "目標"),
+        "actual": ("Actual", "実績"),
+        "attainment": ("Attainment", "達成率"),
+        "pace": ("Pace", "ペース"),
+        "quota_count": ("Quotas", "目標数"),
+        "remaining": ("Remaining target", "残り目標"),
+        "pipeline": ("Pipeline", "パイプライン"),
+        "coverage": ("Coverage", "カバレッジ"),
+        "coverage_needed": ("Coverage needed", "必要カバレッジ"),
+        "pipeline_needed": ("Pipeline needed", "必要パイプライン"),
+        "forecast": ("Forecast", "予測"),
+        "abs_error": ("Absolute error", "絶対誤差"),
+        "wape": ("WAPE", "WAPE（加重絶対誤差率）"),
+        "accuracy": ("Accuracy", "精度"),
+        "bias": ("Bias", "バイアス"),
     }
 )
 
@@ -587,6 +621,8 @@ _WEEKDAYS = {
 VALUE_LABELS: dict[str, Label] = _labels(
     {
         **{f"weekday:{k}": v for k, v in _WEEKDAYS.items()},
+        "metric:meetings_held": ("Meetings held", "実施済み商談数"),
+        "metric:won_count": ("Won deals", "受注件数"),
         # funnel stages and common CRM stages
         "lead": ("Lead", "リード"),
         "touched": ("Touched", "アプローチ"),
@@ -750,6 +786,10 @@ CHART_LABELS: dict[str, Label] = _labels(
             "週次 オープンパイプライン金額",
         ),
         "Quarter pipeline waterfall": ("Quarter pipeline waterfall", "四半期パイプラインの増減"),
+        "Won amount against quota (current period)": (
+            "Won amount against quota (current period)",
+            "目標に対する受注金額（当期）",
+        ),
     }
 )
 
@@ -1125,6 +1165,50 @@ NOTES: dict[str, Label] = _labels(
             "{first} to {last} as of each week.",
             "直近{weeks}週の各週末時点のオープンパイプライン（最後の点は基準日の終わり）。"
             "2本目の線は各時点で{first}～{last}に完了予定だった分。",
+        ),
+        "targets_definition": (
+            "Attainment = actual / target per quota row; actuals count to the end of as_of "
+            "(won amount and won deals by close date, SQLs by creation, meetings held by "
+            "date; a deal counts for its current owner, a team for its reps). Roll-ups are "
+            "sums of actuals / sums of targets. Pace = actual / the target pro-rated to the "
+            "days elapsed (1 = on track).",
+            "達成率＝実績÷目標（目標行ごと）。実績は基準日の終わりまで（受注金額・受注件数は"
+            "受注日、SQLは作成日、実施済み商談は実施日で集計。商談は現在の担当者、チームは所属"
+            "担当者の合計）。集計行は実績の合計÷目標の合計。ペース＝実績÷経過日数で按分した目標"
+            "（1＝計画どおり）。",
+        ),
+        "targets_no_quotas": (
+            "No quotas table: attainment, coverage and forecast accuracy are not available.",
+            "quotas（目標）テーブルがないため、達成率・カバレッジ・予測精度は算出できません。",
+        ),
+        "targets_zero_target": (
+            "{rows:int} quota row(s) have a target of 0: their attainment is undefined (n/a); "
+            "their actuals still count in the roll-ups.",
+            "目標が0の行が{rows:int}件あります。達成率は定義できません（n/a）が、実績は集計行に"
+            "含めています。",
+        ),
+        "targets_coverage": (
+            "Coverage = open pipeline expected to close in the period (as of as_of, every "
+            "forecast category, overdue deals included) / remaining target. The trailing "
+            "365-day win rate is {win_rate:pct}, so {needed} coverage is needed. {met:int} "
+            "quota(s) already met: coverage undefined.",
+            "カバレッジ＝期間内に完了予定のオープンパイプライン（基準日時点、全予測分類、期限"
+            "超過を含む）÷残り目標。直近365日の受注率は{win_rate:pct}のため、必要カバレッジは"
+            "{needed}。達成済みの目標{met:int}件はカバレッジを定義できません。",
+        ),
+        "targets_no_forecast_category": (
+            "No forecast_category column: forecast accuracy is not available.",
+            "forecast_category（売上予測分類）列がないため、予測精度は算出できません。",
+        ),
+        "targets_forecast": (
+            "Forecast = commit deals expected to close in the period plus deals already "
+            "won, as of {days:int} days before each period's end, against the won amount, "
+            "over {periods:int} ended period(s). WAPE = sum of |forecast - actual| per "
+            "quota / sum of actuals = {wape:pct} (over- and under-forecasts do not cancel); "
+            "accuracy = 1 - WAPE.",
+            "予測＝各期間終了の{days:int}日前時点で、期間内に完了予定のコミット商談と受注済み"
+            "商談の合計。受注金額と比較（終了済み{periods:int}期間）。WAPE＝目標行ごとの"
+            "|予測－実績|の合計÷実績の合計＝{wape:pct}（過大と過小は相殺しません）。精度＝1－WAPE。",
         ),
     }
 )

@@ -44,7 +44,7 @@ from pipelinekit import (
     Rep,
     StageChange,
 )
-from pipelinekit.domain import OpportunityHistory
+from pipelinekit.domain import OpportunityHistory, Quota
 from pipelinekit.sample import generate_sample
 from pipelinekit.schema import TABLES, from_objects
 
@@ -134,8 +134,8 @@ def _edge_objects() -> dict[str, list[object]]:
     reps = [
         Rep(rep_id="R1", role="inside"),
         Rep(rep_id="R2", role="inside"),
-        Rep(rep_id="F1", role="field", segment="1-30"),
-        Rep(rep_id="F2", role="field", monthly_sql_capacity=1),
+        Rep(rep_id="F1", role="field", segment="1-30", team="field"),
+        Rep(rep_id="F2", role="field", monthly_sql_capacity=1, team="field"),
     ]
     campaigns = [Campaign(campaign_id="C1", name="webinar"), Campaign(campaign_id="C2")]
     leads = [
@@ -460,6 +460,31 @@ def _edge_objects() -> dict[str, list[object]]:
         member("L4", "C1", "2025-04-30 21:59"),
         member("LX", "C1", "2025-05-07 05:00"),
     ]
+
+    def quota(holder: str, first: date, last: date, metric: str, target: float) -> Quota:
+        team = holder if holder == "field" else None
+        owner = None if team else holder
+        return Quota(
+            owner_id=owner,
+            team=team,
+            period_start=first,
+            period_end=last,
+            metric=metric,  # type: ignore[arg-type]
+            target=target,
+        )
+
+    # O6 is won at 2025-12-01 00:00 Berlin (23:00 UTC on 30 Nov): December, after as_of.
+    quotas = [
+        quota("F1", date(2025, 5, 1), date(2025, 5, 31), "won_amount", 2e6),
+        quota("F1", date(2025, 6, 1), date(2025, 6, 30), "won_amount", 0.0),
+        quota("F1", date(2025, 11, 1), date(2025, 11, 30), "won_amount", 1e6),
+        quota("F1", date(2025, 12, 1), date(2025, 12, 31), "won_amount", 1e6),
+        quota("F1", date(2025, 10, 1), date(2025, 12, 31), "won_count", 2),
+        quota("F2", date(2025, 10, 1), date(2025, 12, 31), "sqls", 3),
+        quota("R1", date(2025, 4, 1), date(2025, 4, 30), "meetings_held", 2),
+        quota("field", date(2025, 4, 1), date(2025, 6, 30), "won_amount", 4e6),
+        quota("field", date(2025, 10, 1), date(2025, 12, 31), "won_amount", 4e6),
+    ]
     return {
         "accounts": accounts,
         "reps": reps,
@@ -470,6 +495,7 @@ def _edge_objects() -> dict[str, list[object]]:
         "stage_changes": changes,
         "campaign_members": members,
         "opportunity_history": history,
+        "quotas": quotas,
     }
 
 

@@ -499,6 +499,88 @@ REGISTRY: dict[str, list[Recipe]] = {
         ),
     ],
     "reporting.sections.history": [Recipe(dataset=True, positional_as_of=True)],
+    # --- targets
+    "metrics.targets.quota_attainment": [
+        Recipe(
+            ("quotas",),
+            {
+                "opportunities": T("opportunities"),
+                "activities": T("activities"),
+                "reps": T("reps"),
+                "history": T("opportunity_history"),
+                "stage_changes": T("stage_changes"),
+                "as_of": AS_OF,
+                "tz": TZ,
+            },
+        ),
+        Recipe(
+            ("quotas",),
+            {
+                "opportunities": T("opportunities"),
+                "activities": T("activities"),
+                "reps": T("reps"),
+                "as_of": AS_OF,
+                "rollup": ("team", "period_start"),
+                "pace": "business_days",
+                "zero_division": "0",
+                "tz": TZ,
+            },
+            label="by team and period, business days",
+        ),
+    ],
+    "metrics.targets.pipeline_coverage": [
+        Recipe(
+            ("quotas",),
+            {
+                "opportunities": T("opportunities"),
+                "reps": T("reps"),
+                "history": T("opportunity_history"),
+                "as_of": AS_OF,
+                "tz": TZ,
+            },
+        ),
+        Recipe(
+            ("quotas",),
+            {
+                "opportunities": T("opportunities"),
+                "reps": T("reps"),
+                "as_of": AS_OF,
+                "exclude_categories": ("omitted",),
+                "win_rate_days": 90,
+                "rollup": "metric",
+                "tz": TZ,
+            },
+            label="rolled up without omitted",
+        ),
+    ],
+    "metrics.targets.forecast_accuracy": [
+        Recipe(
+            ("quotas",),
+            {
+                "opportunities": T("opportunities"),
+                "reps": T("reps"),
+                "history": T("opportunity_history"),
+                "stage_changes": T("stage_changes"),
+                "as_of": AS_OF,
+                "tz": TZ,
+            },
+        ),
+        Recipe(
+            ("quotas",),
+            {
+                "opportunities": T("opportunities"),
+                "reps": T("reps"),
+                "history": T("opportunity_history"),
+                "as_of": AS_OF,
+                "days_before": 7,
+                "forecast": "weighted",
+                "rollup": "period_start",
+                "tz": TZ,
+            },
+            label="weighted, a week before, by period",
+        ),
+    ],
+    "reporting.sections.targets": [Recipe(dataset=True, positional_as_of=True)],
 }
 
 #: Public functions that are not metric functions on frames, and why.

@@ -49,7 +49,13 @@ class EngineInputs:
         return Dataset(
             **{
                 n: self.frames[n]
-                for n in (*names, "stage_changes", "campaign_members", "opportunity_history")
+                for n in (
+                    *names,
+                    "stage_changes",
+                    "campaign_members",
+                    "opportunity_history",
+                    "quotas",
+                )
             },
             tz=self.data.tz,
             validated=True,

@@ -346,7 +346,9 @@ def test_coverage_reads_open_deals_expected_in_the_current_period():
     assert _row(without, owner_id="R1")["pipeline"] == 500.0
     short = pk.pipeline_coverage(quotas, opportunities=opps, as_of="2025-11-10", win_rate_days=30)
     assert _row(short, owner_id="R1")["win_rate"] == pytest.approx(1 / 2)  # P7 left out
-    rolled = pk.pipeline_coverage(quotas, opportunities=opps, as_of="2025-11-10", rollup="period_end")
+    rolled = pk.pipeline_coverage(
+        quotas, opportunities=opps, as_of="2025-11-10", rollup="period_end"
+    )
     assert rolled.iloc[0]["coverage"] == pytest.approx(1000 / (1100 - 400))
 
 
@@ -606,8 +608,29 @@ def test_rollup_equals_the_sum_of_its_parts(case: tuple[pd.DataFrame, pd.DataFra
     # Actuals never fall as as_of moves on (complete history: amounts are fixed).
     later = pk.quota_attainment(quotas, opportunities=opps, as_of=day + timedelta(days=30))
     assert (later["actual"].to_numpy() >= parts["actual"].to_numpy()).all()
-    accuracy = pk.forecast_accuracy(
-        quotas, opportunities=opps, as_of=day, rollup="period_start"
-    )
+    accuracy = pk.forecast_accuracy(quotas, opportunities=opps, as_of=day, rollup="period_start")
     for row in accuracy.itertuples():
         assert row.abs_error >= abs(row.error) - 1e-9  # errors never cancel in a roll-up
+
+
+def test_day_boundaries_follow_the_dataset_time_zone():
+    # Edge dataset (UTC instants, Berlin zone): O1 is won at 22:30 UTC on 31 May, that
+    # is 00:30 on 1 June in Berlin; O6 at 23:00 UTC on 30 Nov = 1 Dec 00:00 in Berlin.
+    from ..engines.datasets import edge_dataset
+
+    data = edge_dataset()
+    t = data.tables
+    out = pk.quota_attainment(
+        t["quotas"],
+        opportunities=t["opportunities"],
+        activities=t["activities"],
+        reps=t["reps"],
+        as_of=data.as_of,
+        tz=data.tz,
+    )
+    won = out[(out["metric"] == "won_amount") & (out["level"] == "rep")]
+    actual = dict(zip(won["period_start"].dt.strftime("%Y-%m"), won["actual"], strict=True))
+    assert actual == {"2025-05": 0.0, "2025-06": 3e6, "2025-11": 0.0, "2025-12": 0.0}
+    team_q2 = _row(out, level="team", period_start=pd.Timestamp("2025-04-01"))
+    assert team_q2["actual"] == 3e6 and team_q2["attainment"] == 0.75
+    assert _row(out, metric="meetings_held")["actual"] == 1.0

@@ -96,8 +96,9 @@ FORECAST_KINDS: dict[str, tuple[str, ...]] = {
     "commit_best_case": (ForecastCategory.COMMIT.value, ForecastCategory.BEST_CASE.value),
     "weighted": (),
 }
-#: Quota columns a roll-up can group by (besides ``level`` and ``metric``).
-ROLLUP_KEYS = ("team", "owner_id", "period_start", "period_end")
+#: Quota columns a roll-up can group by (``level`` and ``metric`` always are keys:
+#: ``rollup="metric"`` sums every quota row of a level and metric).
+ROLLUP_KEYS = ("level", "metric", "team", "owner_id", "period_start", "period_end")
 
 _HOLDER_COLUMNS = ("level", "owner_id", "team", "metric", "period_start", "period_end")
 _EVENT_SCHEMA = {
@@ -492,15 +493,18 @@ def _holder_row(q: _Quota) -> dict[str, Any]:
     }
 
 
-def _check_rollup(rollup: By) -> tuple[str, ...]:
+def _check_rollup(rollup: By) -> tuple[str, ...] | None:
+    """The roll-up keys besides ``level`` and ``metric``; None for no roll-up."""
     keys = check_by("rollup", rollup)
+    if not keys:
+        return None
     unknown = [k for k in keys if k not in ROLLUP_KEYS]
     if unknown:
         raise ConfigError(
             f"rollup: {', '.join(map(repr, unknown))} is not a quota column; "
             f"choose from {', '.join(map(repr, ROLLUP_KEYS))}"
         )
-    return keys
+    return tuple(k for k in keys if k not in ("level", "metric"))
 
 
 def _grouped(
@@ -564,7 +568,8 @@ def quota_attainment(
     rollup
         Quota columns to sum the rows by (``"team"``, ``"owner_id"``,
         ``"period_start"``, ``"period_end"``); ``level`` and ``metric`` are always
-        keys. Empty (default): one row per quota row.
+        keys, so ``rollup="metric"`` sums all rows of a level and metric. Empty
+        (default): one row per quota row.
     pace
         How the target is pro-rated inside an open period: ``"days"`` (calendar days,
         default) or ``"business_days"`` (weekdays that are not public holidays of
@@ -655,7 +660,7 @@ def quota_attainment(
                 "pace": _ratio(actual, expected, zero_division, "pace"),
             }
         )
-    if not keys:
+    if keys is None:
         return _finish(inputs, out, _ATTAINMENT_COLUMNS)  # type: ignore[no-any-return]
     rolled = []
     for group, members in _grouped(out, keys):
@@ -838,7 +843,7 @@ def pipeline_coverage(
                 "pipeline_count": count,
             }
         )
-    if keys:
+    if keys is not None:
         out = [
             {
                 **group,
@@ -855,7 +860,7 @@ def pipeline_coverage(
         row["win_rate"] = win_rate
         row["coverage_needed"] = needed
         row["pipeline_needed"] = max(remaining, 0.0) * needed
-    head = ["level", "metric", *keys, "quota_count"] if keys else list(_HOLDER_COLUMNS)
+    head = ["level", "metric", *keys, "quota_count"] if keys is not None else [*_HOLDER_COLUMNS]
     columns = [
         *head,
         "target",
@@ -1034,7 +1039,7 @@ def forecast_accuracy(
         row["error"] = row["forecast"] - row["actual"]
         row["abs_error"] = abs(row["error"])
     measures = ["forecast", "actual", "error", "abs_error"]
-    if keys:
+    if keys is not None:
         out = [
             {**group, "quota_count": len(members), **{c: _total(members, c) for c in measures}}
             for group, members in _grouped(out, keys)
@@ -1045,7 +1050,7 @@ def forecast_accuracy(
         hit = row["actual"] - row["abs_error"]
         row["accuracy"] = _ratio(hit, row["actual"], zero_division, "accuracy")
         row["bias"] = _ratio(row["error"], row["actual"], zero_division, "bias")
-    if keys:
+    if keys is not None:
         columns = ["level", "metric", *keys, "quota_count", *measures, "wape", "accuracy", "bias"]
     else:
         columns = [

@@ -61,7 +61,6 @@ from pipelinekit.sample._history import (
     _opportunity_history_frame,
 )
 from pipelinekit.sample._members import _campaign_members_frame
-from pipelinekit.sample._quotas import _quotas_frame
 from pipelinekit.sample._opportunities import (
     _ensure_overload,
     _field_capacities,
@@ -79,6 +78,7 @@ from pipelinekit.sample._people import (
     _make_reps,
     _Reps,
 )
+from pipelinekit.sample._quotas import _quotas_frame
 from pipelinekit.sample._random import _Span, _span
 from pipelinekit.sample._write import _write_csv, _write_parquet, _write_to
 

@@ -2,10 +2,11 @@
 
 Field reps carry a monthly ``won_amount`` quota, inside reps a monthly
 ``meetings_held`` quota, and each field team a quarterly ``won_amount`` quota equal to
-the sum of its reps' monthly targets. A target is the rep's average monthly actual
-over the whole window times a factor drawn from ``default_rng([seed, 18])`` (0.7 to
-1.4), rounded (amounts to 100,000, meetings to 1, at least one step), so some reps
-beat their quota and some miss it. Quotas are drawn last from their own stream: the
+the sum of its reps' monthly targets. A rep's target for a month is the rep's
+average actual over that month and its two neighbours times a factor drawn from
+``default_rng([seed, 18])`` (0.6 to 1.5), rounded (amounts to 100,000, meetings to 1,
+at least one step): targets follow the ramp of the data, and some reps beat their
+quota while others miss it. Quotas are drawn last from their own stream: the
 other tables do not change with them.
 """
 
@@ -26,12 +27,22 @@ def _months(span: _Span) -> list[pd.Timestamp]:
     return list(pd.date_range(first, last, freq="MS"))
 
 
-def _targets(
-    rng: np.random.Generator, monthly_total: pd.Series, n_months: int, step: float
-) -> pd.Series:
-    factor = rng.uniform(0.7, 1.4, size=len(monthly_total))
-    raw = monthly_total.to_numpy(dtype=np.float64) / n_months * factor
-    return pd.Series(np.maximum(np.round(raw / step), 1.0) * step, index=monthly_total.index)
+def _targets(rng: np.random.Generator, monthly: pd.DataFrame, step: float) -> pd.DataFrame:
+    """Targets from ``monthly`` actuals (one row per owner, one column per month)."""
+    smooth = monthly.T.rolling(3, center=True, min_periods=1).mean().T
+    factor = rng.uniform(0.6, 1.5, size=smooth.shape)
+    raw = smooth.to_numpy(dtype=np.float64) * factor
+    values = np.maximum(np.round(raw / step), 1.0) * step
+    return pd.DataFrame(values, index=monthly.index, columns=monthly.columns)
+
+
+def _monthly(
+    frame: pd.DataFrame, when: str, value: pd.Series, owners: pd.Series, months: list[pd.Timestamp]
+) -> pd.DataFrame:
+    """Sum of ``value`` per owner and calendar month of ``when``."""
+    month = frame[when].dt.to_period("M").dt.to_timestamp()
+    table = value.groupby([frame["owner_id"], month]).sum().unstack(fill_value=0.0)
+    return table.reindex(index=owners, columns=months, fill_value=0.0).astype(np.float64)
 
 
 def _quotas_frame(
@@ -47,23 +58,25 @@ def _quotas_frame(
     field = reps.loc[reps["role"] == "field", "rep_id"]
     inside = reps.loc[reps["role"] == "inside", "rep_id"]
     won = opportunities[opportunities["is_won"].fillna(False).astype(bool)]
-    won_total = won.groupby("owner_id")["amount"].sum().reindex(field, fill_value=0.0)
     held = activities[(activities["channel"] == "meeting") & (activities["outcome"] == "held")]
-    held_total = held.groupby("owner_id").size().reindex(inside, fill_value=0)
-    amount_target = _targets(rng, won_total, len(months), _AMOUNT_STEP)
-    meeting_target = _targets(rng, held_total.astype(float), len(months), _COUNT_STEP)
+    amount = won["amount"].fillna(0.0).astype(np.float64)
+    amount_target = _targets(rng, _monthly(won, "closed_at", amount, field, months), _AMOUNT_STEP)
+    ones = pd.Series(1.0, index=held.index)
+    meeting_target = _targets(rng, _monthly(held, "occurred_at", ones, inside, months), _COUNT_STEP)
     rows: list[tuple[object, object, pd.Timestamp, pd.Timestamp, str, float]] = []
     for month in months:
         end = month + pd.offsets.MonthEnd(0)
-        rows += [(r, None, month, end, "won_amount", amount_target[r]) for r in field]
-        rows += [(r, None, month, end, "meetings_held", meeting_target[r]) for r in inside]
+        rows += [(r, None, month, end, "won_amount", amount_target.at[r, month]) for r in field]
+        rows += [
+            (r, None, month, end, "meetings_held", meeting_target.at[r, month]) for r in inside
+        ]
     team_of = reps.set_index("rep_id")["team"]
     for quarter in sorted({m.to_period("Q") for m in months}):
         start, end = quarter.start_time.normalize(), quarter.end_time.normalize()
-        in_quarter = sum(1 for m in months if start <= m <= end)
+        in_quarter = [m for m in months if start <= m <= end]
         for team in sorted(team_of[field].dropna().unique()):
             members = [r for r in field if team_of[r] == team]
-            target = float(sum(amount_target[r] for r in members)) * in_quarter
+            target = float(amount_target.loc[members, in_quarter].to_numpy().sum())
             rows.append((None, team, start, end, "won_amount", target))
     frame = pd.DataFrame(
         rows, columns=["owner_id", "team", "period_start", "period_end", "metric", "target"]

@@ -31,6 +31,7 @@ from pipelinekit.reporting.sections import (
     mix,
     pipeline,
     queues,
+    targets,
 )
 from pipelinekit.types import AsOf
 
@@ -53,6 +54,7 @@ SECTIONS: dict[str, SectionBuild] = {
     "pipeline": pipeline.build,
     "conversion": conversion.build,
     "history": history.build,
+    "targets": targets.build,
 }
 
 
