@@ -112,7 +112,8 @@ def test_won_amount_and_count_per_rep_with_inclusive_period_end():
     oct_amount = _row(out, owner_id="R1", metric="won_amount", period_start=pd.Timestamp(OCT[0]))
     assert oct_amount["actual"] == 500.0  # O1 300 + O2 200 (23:59:59 on the last day)
     assert oct_amount["attainment"] == 0.5
-    assert oct_amount["status"] == "closed" and oct_amount["elapsed_share"] == 1.0
+    assert oct_amount["status"] == "closed"
+    assert oct_amount["elapsed_share"] == 1.0
     assert _row(out, owner_id="R1", metric="won_count")["actual"] == 2.0
     assert _row(out, owner_id="R1", period_start=pd.Timestamp(NOV[0]))["actual"] == 50.0  # O3
     r2 = _row(out, owner_id="R2")
@@ -133,8 +134,10 @@ def test_actuals_stop_at_the_end_of_as_of():
 def test_future_period_has_no_pace():
     quotas = _quotas([("R1", None, "2026-01-01", "2026-01-31", "won_amount", 100)])
     row = pk.quota_attainment(quotas, opportunities=OPPS, as_of="2025-12-31").iloc[0]
-    assert row["status"] == "future" and row["elapsed_share"] == 0.0
-    assert row["actual"] == 0.0 and math.isnan(row["pace"])
+    assert row["status"] == "future"
+    assert row["elapsed_share"] == 0.0
+    assert row["actual"] == 0.0
+    assert math.isnan(row["pace"])
 
 
 def test_pace_by_business_days_uses_the_holiday_calendar():
@@ -185,7 +188,8 @@ def test_sqls_and_meetings_held_count_in_the_period():
     assert (meetings["actual"], meetings["attainment"]) == (2.0, 0.5)  # A1, A2
     assert _row(out, owner_id="R1", metric="sqls")["actual"] == 2.0  # O2, O3 created in Oct
     r2 = _row(out, owner_id="R2", metric="sqls")
-    assert r2["actual"] == 2.0 and math.isnan(r2["attainment"])  # target 0: undefined
+    assert r2["actual"] == 2.0
+    assert math.isnan(r2["attainment"])
     with pytest.raises(ConfigError, match="activities="):
         pk.quota_attainment(quotas, opportunities=OPPS, as_of="2025-12-31")
 
@@ -361,7 +365,8 @@ def test_coverage_is_undefined_when_the_target_is_met():
     )
     quotas = _quotas([("R1", None, *NOV, "won_amount", 1000)])
     row = pk.pipeline_coverage(quotas, opportunities=opps, as_of="2025-11-10").iloc[0]
-    assert row["remaining"] == -200.0 and math.isnan(row["coverage"])
+    assert row["remaining"] == -200.0
+    assert math.isnan(row["coverage"])
     assert row["pipeline_needed"] == 0.0
     with pytest.raises(ZeroDenominatorError):
         pk.pipeline_coverage(quotas, opportunities=opps, as_of="2025-11-10", zero_division="raise")
@@ -448,7 +453,8 @@ def test_commit_forecast_against_won_amount():
     assert r1["bias"] == pytest.approx(-250 / 750)
     r2 = _row(out, owner_id="R2")
     assert (r2["forecast"], r2["actual"], r2["abs_error"]) == (300.0, 0.0, 300.0)
-    assert math.isnan(r2["accuracy"]) and math.isnan(r2["bias"])
+    assert math.isnan(r2["accuracy"])
+    assert math.isnan(r2["bias"])
 
 
 def test_forecast_kinds():
@@ -507,7 +513,8 @@ def _plain_won(ds: pk.Dataset, as_of: date) -> dict[tuple[str, date], float]:
 def test_sample_attainment_matches_a_plain_loop(sample: pk.Dataset):
     as_of = date(2025, 12, 31)
     quotas = sample.quotas
-    assert quotas is not None and len(quotas) > 0
+    assert quotas is not None
+    assert len(quotas) > 0
     out = pk.quota_attainment(
         quotas,
         opportunities=sample.opportunities,
@@ -632,5 +639,6 @@ def test_day_boundaries_follow_the_dataset_time_zone():
     actual = dict(zip(won["period_start"].dt.strftime("%Y-%m"), won["actual"], strict=True))
     assert actual == {"2025-05": 0.0, "2025-06": 3e6, "2025-11": 0.0, "2025-12": 0.0}
     team_q2 = _row(out, level="team", period_start=pd.Timestamp("2025-04-01"))
-    assert team_q2["actual"] == 3e6 and team_q2["attainment"] == 0.75
+    assert team_q2["actual"] == 3e6
+    assert team_q2["attainment"] == 0.75
     assert _row(out, metric="meetings_held")["actual"] == 1.0

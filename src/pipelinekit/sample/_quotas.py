@@ -41,7 +41,7 @@ def _monthly(
 ) -> pd.DataFrame:
     """Sum of ``value`` per owner and calendar month of ``when``."""
     month = frame[when].dt.to_period("M").dt.to_timestamp()
-    table = value.groupby([frame["owner_id"], month]).sum().unstack(fill_value=0.0)
+    table = value.groupby([frame["owner_id"], month]).sum().unstack(fill_value=0)
     return table.reindex(index=owners, columns=months, fill_value=0.0).astype(np.float64)
 
 
@@ -63,7 +63,7 @@ def _quotas_frame(
     amount_target = _targets(rng, _monthly(won, "closed_at", amount, field, months), _AMOUNT_STEP)
     ones = pd.Series(1.0, index=held.index)
     meeting_target = _targets(rng, _monthly(held, "occurred_at", ones, inside, months), _COUNT_STEP)
-    rows: list[tuple[object, object, pd.Timestamp, pd.Timestamp, str, float]] = []
+    rows: list[tuple[object, ...]] = []
     for month in months:
         end = month + pd.offsets.MonthEnd(0)
         rows += [(r, None, month, end, "won_amount", amount_target.at[r, month]) for r in field]

@@ -38,6 +38,17 @@ _QUOTA_COLUMNS = [
 ]
 
 
+_PERIOD_COLUMNS = [
+    "metric",
+    "period_start",
+    "period_end",
+    "quota_count",
+    "target",
+    "actual",
+    "attainment",
+]
+
+
 def _dates(frame: pd.DataFrame) -> pd.DataFrame:
     """Period columns as ISO dates (they are whole days)."""
     out = frame.reset_index(drop=True).copy()
@@ -129,8 +140,15 @@ def build(ctx: SectionContext) -> Section:
         ]
         tables["attainment by period"] = _dates(
             by_period[
-                ["metric", "period_start", "period_end", "quota_count", "target", "actual"]
-                + ["attainment"]
+                [
+                    "metric",
+                    "period_start",
+                    "period_end",
+                    "quota_count",
+                    "target",
+                    "actual",
+                    "attainment",
+                ]
             ]
         )
     zero = int((rows["target"] == 0).sum())
