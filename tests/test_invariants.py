@@ -103,6 +103,25 @@ CALLS: dict[str, Callable[[Tables], Any]] = {
         close_period=("2025-10-01", AS_OF),
         stage_changes=t["stage_changes"],
     ),
+    "quota_attainment": lambda t: pk.quota_attainment(
+        t["quotas"],
+        opportunities=t["opportunities"],
+        activities=t["activities"],
+        reps=t["reps"],
+        history=t["opportunity_history"],
+        as_of=AS_OF,
+        rollup="team",
+    ),
+    "pipeline_coverage": lambda t: pk.pipeline_coverage(
+        t["quotas"], opportunities=t["opportunities"], reps=t["reps"], as_of=AS_OF
+    ),
+    "forecast_accuracy": lambda t: pk.forecast_accuracy(
+        t["quotas"],
+        opportunities=t["opportunities"],
+        reps=t["reps"],
+        history=t["opportunity_history"],
+        as_of=AS_OF,
+    ),
     "latest_date": lambda t: pk.latest_date(Dataset(**t)),
     "report": lambda t: pk.report(Dataset(**t), as_of=AS_OF),
     "summary": lambda t: pk.summary(Dataset(**t), as_of=AS_OF),

@@ -297,7 +297,7 @@ def test_every_registered_label_has_japanese(small_sample_report: Report) -> Non
 
 def test_section_builders_follow_the_report_order() -> None:
     order = ["funnel", "activity", "cadence", "queues", "assets", "allocation", "mix", "abm"]
-    order += ["campaigns", "pipeline", "conversion", "history"]
+    order += ["campaigns", "pipeline", "conversion", "history", "targets"]
     keys = [b.__module__.rsplit(".", 1)[-1] for b in SECTIONS.values()]
     assert keys == list(SECTIONS)
     assert keys == [k for k in order if k in keys]
