@@ -26,6 +26,7 @@ PAGES = [
     "docs/metrics/attribution.md",
     "docs/metrics/velocity.md",
     "docs/metrics/history.md",
+    "docs/metrics/targets.md",
 ]
 _BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 
@@ -134,3 +135,16 @@ def test_pipeline_history_page_shows_the_numbers_it_states(
     )
     pulled = all_deals[all_deals["pulled_in"] > 0]
     assert (pulled["expected_close_on_start"] <= pd.Timestamp("2025-09-30")).sum() == 6
+
+
+def test_targets_page_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    november, by_team, coverage, accuracy = run_blocks(ROOT / "docs/metrics/targets.md")
+    assert november["actual"].tolist() == [0.0, 1629000.0, 0.0, 2496000.0, 0.0, 0.0]
+    assert set(november["elapsed_share"]) == {0.5}
+    assert set(by_team["team"]) == {"Inside Sales", "Field East", "Field West"}
+    west = coverage[(coverage["level"] == "team") & (coverage["team"] == "Field West")].iloc[0]
+    assert round(west["coverage"], 2) == 1.86
+    assert round(coverage["coverage_needed"].iloc[0], 2) == 3.55
+    rep = accuracy[accuracy["level"] == "rep"].iloc[0]
+    assert (rep["quota_count"], round(rep["wape"], 3)) == (72, 0.717)
