@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pipelinekit as pk
 from pipelinekit.cli import main
 from pipelinekit.errors import ConfigError, Problem, SchemaError
 from pipelinekit.io.presets import (
@@ -905,3 +906,33 @@ def test_cli_preset_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
     assert main(["report", "--preset", "hubspot"]) == 2
     _, err = capsys.readouterr()
     assert "--preset needs DATA_DIR" in err
+
+
+def test_salesforce_opportunity_history_feeds_past_states(sf: Any) -> None:
+    # OpportunityHistory rows become opportunity_history (every row, file order) with
+    # the forecast category from its API value (Forecast = commit, BestCase = best_case)
+    rows = records(
+        sf.opportunity_history,
+        ["opportunity_id", "changed_at", "amount", "expected_close_on", "forecast_category"],
+    )
+    assert len(rows) == 8
+    assert rows[3] == {
+        "opportunity_id": "0060000000000E1",
+        "changed_at": t("2025-04-08 15:00"),
+        "amount": 1_200_000.0,
+        "expected_close_on": t("2025-06-30"),
+        "forecast_category": "best_case",
+    }
+    assert [r["forecast_category"] for r in rows[4:6]] == ["pipeline", "commit"]
+    opps = records(sf.opportunities, ["expected_close_on", "forecast_category"])
+    assert opps == [
+        {"expected_close_on": t("2025-05-20"), "forecast_category": "closed"},
+        {"expected_close_on": t("2025-06-30"), "forecast_category": "commit"},
+        {"expected_close_on": t("2025-05-01"), "forecast_category": "omitted"},
+    ]
+    # E1 on 2 April (Tokyo): 1,000,000 (H1), raised to 1,200,000 on 3 April (H2)
+    snap = pk.pipeline_snapshot(
+        sf.opportunities, history=sf.opportunity_history, on=("2025-04-02", "2025-04-03")
+    )
+    e1 = snap[snap["opportunity_id"] == "0060000000000E1"]
+    assert e1["amount"].tolist() == [1_000_000.0, 1_200_000.0]

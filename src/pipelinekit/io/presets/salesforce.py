@@ -18,6 +18,12 @@ Choices this preset makes (copy it and change them for your org):
   (Salesforce has no standard "held" field: map yours with ``values``).
 - ``CloseDate`` and ``IsWon`` count only when ``IsClosed`` is true (on an open
   opportunity ``CloseDate`` is a forecast); ``Probability`` 0-100 becomes 0-1.
+  ``CloseDate`` is also the ``expected_close_on`` and ``ForecastCategoryName`` (or
+  ``ForecastCategory``) the ``forecast_category`` (:data:`FORECAST_CATEGORIES`).
+- ``OpportunityHistory`` is read twice: as ``stage_changes`` (stage changes only) and
+  as ``opportunity_history`` (every row: stage, amount, close date, probability and
+  forecast category as of ``CreatedDate``), which pipeline history, coverage and
+  forecast accuracy read back to past days.
 - An opportunity's lead is the lead whose ``ConvertedOpportunityId`` is its id; it
   is valid (``validated_at``) from the first ``OpportunityHistory`` entry into
   :data:`VALIDATED_STAGES`; consecutive history rows with the same stage (amount or
@@ -181,6 +187,18 @@ VALIDATED_STAGES: tuple[str, ...] = (
     "Closed Won",
 )
 
+#: ``ForecastCategoryName`` labels and ``ForecastCategory`` API values -> canonical
+#: forecast categories (``Forecast`` is the API name of Commit).
+FORECAST_CATEGORIES: dict[str, str | None] = {
+    "Pipeline": "pipeline",
+    "Best Case": "best_case",
+    "BestCase": "best_case",
+    "Commit": "commit",
+    "Forecast": "commit",
+    "Closed": "closed",
+    "Omitted": "omitted",
+}
+
 _TRUE = ("true", "1", "yes")
 
 SALESFORCE = Preset(
@@ -298,6 +316,20 @@ SALESFORCE = Preset(
             },
             derive=(CollapseRepeats(key="opportunity_id", value="stage", order_by="entered_at"),),
         ),
+        "opportunity_history": TableMap(
+            source="OpportunityHistory",
+            columns={
+                "opportunity_id": "OpportunityId",
+                "changed_at": "CreatedDate",
+                "stage": "StageName",
+                "amount": "Amount",
+                "expected_close_on": "CloseDate",
+                "probability": "Probability",
+                "forecast_category": ("ForecastCategoryName", "ForecastCategory"),
+            },
+            values={"forecast_category": FORECAST_CATEGORIES},
+            scale={"probability": 0.01},
+        ),
         "opportunities": TableMap(
             source="Opportunity",
             columns={
@@ -313,9 +345,11 @@ SALESFORCE = Preset(
                 "quantity": "TotalOpportunityQuantity",
                 "probability": "Probability",
                 "campaign_id": "CampaignId",
+                "expected_close_on": "CloseDate",
+                "forecast_category": ("ForecastCategoryName", "ForecastCategory"),
                 "_is_closed": "IsClosed",
             },
-            values={"origin": LEAD_ORIGINS},
+            values={"origin": LEAD_ORIGINS, "forecast_category": FORECAST_CATEGORIES},
             scale={"probability": 0.01},
             derive=(
                 Keep(column="owner_id", prefixes=("005",)),
