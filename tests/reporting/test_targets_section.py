@@ -41,8 +41,9 @@ def test_current_quotas_are_those_whose_period_contains_as_of(
         (quotas["period_start"] <= "2025-12-31") & (quotas["period_end"] >= "2025-12-31")
     ]
     assert len(table) == len(current) > 0
-    assert set(table["period_end"]) == {"2025-12-31"}
-    assert set(table["period_start"]) == {"2025-12-01", "2025-10-01"}  # months and the quarter
+    # months and the quarter, by their first day (the KPI table's period key)
+    assert set(table["period"]) == {pd.Timestamp("2025-12-01"), pd.Timestamp("2025-10-01")}
+    assert "period_end" not in table
 
 
 def test_team_rollup_is_the_sum_of_its_reps(section: Section) -> None:
@@ -68,12 +69,12 @@ def test_team_quota_equals_its_reps_actuals(section: Section) -> None:
 
 def test_coverage_and_forecast_tables(section: Section) -> None:
     coverage = section.tables["pipeline coverage"]
-    assert set(coverage["period_end"]) == {"2025-12-31"}
+    assert set(coverage["period"]) == {pd.Timestamp("2025-12-01"), pd.Timestamp("2025-10-01")}
     met = coverage["remaining"] <= 0
     assert coverage.loc[met, "coverage"].isna().all()
     assert (coverage.loc[~met, "coverage"] >= 0).all()
     accuracy = section.tables["forecast accuracy by period"]
-    assert list(accuracy["period_start"]) == sorted(accuracy["period_start"])
+    assert list(accuracy["period"]) == sorted(accuracy["period"])
     assert len(accuracy) == 12  # every month of 2025 has ended by as_of
     owners = section.tables["forecast accuracy by owner"]
     # errors are taken per quota row: the owners' sums equal the periods' sums
@@ -106,3 +107,13 @@ def test_zero_targets_are_noted(sample: pk.Dataset) -> None:
     notes = {note.key: note for note in built.notes}
     assert notes["targets_zero_target"].params["rows"] == 3
     assert pd.isna(built.tables["attainment by period"]["attainment"]).sum() == 0
+
+
+def test_every_table_reaches_the_kpi_table(sample: pk.Dataset) -> None:
+    report = pk.report(sample, as_of=AS_OF, sections=["targets"])
+    kpis = pk.kpi_table(report)
+    section = report.sections[0]
+    assert set(kpis["table"]) == set(section.tables)
+    attainment = kpis[(kpis["table"] == "quota attainment") & (kpis["kpi"] == "attainment")]
+    assert len(attainment) == len(section.tables["quota attainment"])
+    assert set(attainment["period"]) == {pd.Timestamp("2025-12-01"), pd.Timestamp("2025-10-01")}

@@ -50,11 +50,13 @@ _PERIOD_COLUMNS = [
 
 
 def _dates(frame: pd.DataFrame) -> pd.DataFrame:
-    """Period columns as ISO dates (they are whole days)."""
+    """A quota period as its first day in one ``period`` column (the KPI table's period
+    key; the period's end is left out: every table lists whole quota periods)."""
     out = frame.reset_index(drop=True).copy()
-    for column in ("period_start", "period_end", "snapshot_on"):
-        if column in out:
-            out[column] = [None if pd.isna(v) else v.date().isoformat() for v in out[column]]
+    out = out.drop(columns=[c for c in ("period_end",) if c in out])
+    if "period_start" in out:
+        out = out.rename(columns={"period_start": "period"})
+        out["period"] = pd.to_datetime(out["period"]).astype("datetime64[us]")
     for column in ("quota_count", "pipeline_count"):
         if column in out:
             out[column] = pd.array([int(v) for v in out[column]], dtype="Int64")
