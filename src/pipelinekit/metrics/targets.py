@@ -101,13 +101,6 @@ FORECAST_KINDS: dict[str, tuple[str, ...]] = {
 ROLLUP_KEYS = ("level", "metric", "team", "owner_id", "period_start", "period_end")
 
 _HOLDER_COLUMNS = ("level", "owner_id", "team", "metric", "period_start", "period_end")
-_EVENT_SCHEMA = {
-    "metric": nw.String(),
-    "snap": nw.Datetime("us"),
-    "owner_id": nw.String(),
-    "day": nw.Datetime("us"),
-    "value": nw.Float64(),
-}
 
 
 # ------------------------------------------------------------------ quota rows
@@ -129,9 +122,6 @@ class _Quota:
     @property
     def holder(self) -> str:
         return self.owner_id if self.level == "rep" else self.team  # type: ignore[return-value]
-
-    def key(self) -> tuple[str, str, str, date, date]:
-        return (self.level, self.holder, self.metric, self.start, self.end)
 
     def status(self, as_of: date) -> str:
         if self.end <= as_of:
