@@ -50,9 +50,11 @@ __all__ = [
     "from_columns",
     "has_exact_durations",
     "has_polars",
+    "import_duckdb",
     "integer_range",
     "iso_weekday",
     "literal_rows",
+    "polars_to_pandas",
     "python_value",
     "to_local_naive",
     "unpivot",
@@ -83,6 +85,21 @@ _WHY_NOT: dict[nw.Implementation, str] = {
 def has_polars() -> bool:
     """Whether polars is importable (it is an optional extra)."""
     return importlib.util.find_spec("polars") is not None
+
+
+def import_duckdb(purpose: str) -> Any:
+    """The ``duckdb`` module; DuckDB is the optional ``engines`` extra.
+
+    Raises :class:`UnsupportedEngineError` naming ``purpose`` and the install command
+    when it is not installed.
+    """
+    try:
+        import duckdb
+    except ImportError as exc:
+        raise UnsupportedEngineError(
+            f'{purpose} needs DuckDB, which is not installed: pip install "pipelinekit[engines]"'
+        ) from exc
+    return duckdb
 
 
 def check_engine(implementation: nw.Implementation, *, function: str) -> None:
@@ -124,7 +141,7 @@ class Session:
         if self.accelerated:
             if self.implementation is nw.Implementation.PYARROW:
                 return result.to_arrow()
-            return _polars_to_pandas(result.to_native())
+            return polars_to_pandas(result.to_native())
         return result.to_native()
 
     def collect(self, frame: nw.LazyFrame[Any]) -> nw.DataFrame[Any]:
@@ -144,7 +161,7 @@ class Session:
         return cache(frame)
 
 
-def _polars_to_pandas(frame: Any) -> Any:
+def polars_to_pandas(frame: Any) -> Any:
     """polars -> pandas with canonical dtypes: str for strings, nullable bool and int.
 
     Through Arrow: strings land directly in pandas' Arrow-backed ``str`` dtype

@@ -593,6 +593,8 @@ def _typed_to_number(values: Series, column: Column, tz: str) -> Parsed:
     missing = values.is_null()
     if not _is_number(values.dtype) or values.dtype == nw.Boolean:
         return _unconvertible(values, column)
+    if values.dtype == nw.Decimal:  # DuckDB DECIMAL and HUGEINT columns; no NaN in them
+        values = values.cast(nw.Float64)
     if values.dtype.is_integer():
         return Parsed(values, missing)
     missing = missing | _flag(values.is_nan())

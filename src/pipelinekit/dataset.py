@@ -17,13 +17,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 import narwhals as nw
 
 from pipelinekit.errors import ConfigError, Problem
 from pipelinekit.schema import TABLES, empty_frame, from_objects, table_for
+
+if TYPE_CHECKING:
+    from pipelinekit.io.presets import Preset
 
 __all__ = ["Dataset", "read_dataset", "sample_dataset"]
 
@@ -152,26 +155,113 @@ def read_dataset(
     strict: bool = False,
     encoding: str = "utf-8",
     backend: Literal["pandas", "polars"] = "pandas",
+    schema: str | None = None,
+    preset: str | Preset | None = None,
 ) -> Dataset:
-    """Read and validate a directory of CSV or Parquet tables named after the tables.
+    """Read and validate the canonical tables of a directory or a DuckDB database.
 
-    Raises :class:`~pipelinekit.errors.SchemaError` listing every problem found in
-    the files and tables; warnings are kept on the returned dataset. ``strict`` makes
-    orphan foreign keys and plausibility rules errors. A header-only ``leads`` file is
-    valid (one warning); a missing one is an error.
+    Parameters
+    ----------
+    path
+        A directory of CSV (also gzipped) or Parquet files named after the tables
+        (``leads.csv``, ``activities.parquet``, ...), or a DuckDB database file
+        (``crm.duckdb``, ``.ddb``, or any file DuckDB wrote) whose tables carry those
+        names, in any letter case. The database is opened read-only; its tables are
+        read through DuckDB straight into the validator (see
+        :mod:`pipelinekit.io.database`).
+    tz
+        Dataset time zone: naive timestamps are wall-clock time there, values with an
+        offset (or ``TIMESTAMPTZ`` columns) are converted to it.
+    strict
+        Make orphan foreign keys and plausibility rules errors instead of warnings.
+    encoding
+        Text encoding of CSV files (``"cp932"`` for Japanese Excel exports).
+    backend
+        Frame library of the returned tables: ``"pandas"`` or ``"polars"``.
+    schema
+        Database schema holding the tables (default DuckDB's ``main``); only for a
+        database file.
+    preset
+        Read the tables as a CRM export through a preset (``"salesforce"``,
+        ``"hubspot"`` or a :class:`~pipelinekit.io.presets.Preset`): files or database
+        tables named after its sources (``Lead``, ``Task``, ...), see
+        :func:`~pipelinekit.io.presets.read_preset`.
 
-    >>> import tempfile
+    Returns
+    -------
+    Dataset
+        Canonical tables, ``validated=True``, with every warning in ``warnings``.
+
+    Raises
+    ------
+    SchemaError
+        Listing every problem found in the files or tables when any is an error
+        (a missing ``leads`` table, ...; for a database the message lists the tables
+        found in the schema). A header-only ``leads`` file is valid (one warning).
+    ConfigError
+        When an option is invalid, or the path, the database or its schema cannot be
+        read (the message says which and lists what is there).
+    UnsupportedEngineError
+        When the path is a database and DuckDB (``pipelinekit[engines]``) is not
+        installed.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile, duckdb
     >>> from pipelinekit.sample import write_sample
-    >>> folder = tempfile.mkdtemp()
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
     >>> _ = write_sample(folder, leads=50, seed=1)
     >>> ds = read_dataset(folder)
     >>> len(ds.leads), ds.validated
     (50, True)
-    """
-    from pipelinekit.io import read_dataset_tables
 
-    result = read_dataset_tables(path, tz=tz, strict=strict, encoding=encoding, backend=backend)
-    return Dataset(**result.tables, tz=tz, validated=True, warnings=tuple(result.warnings))
+    The same tables in a DuckDB database, here in schema ``crm``:
+
+    >>> db = folder.parent / f"{folder.name}.duckdb"
+    >>> with duckdb.connect(str(db)) as con:
+    ...     _ = con.execute("CREATE SCHEMA crm")
+    ...     for name in ("leads", "activities", "opportunities"):
+    ...         _ = con.execute(f"CREATE TABLE crm.{name} AS "
+    ...                         f"SELECT * FROM read_csv('{folder / name}.csv', all_varchar=true)")
+    >>> from_db = read_dataset(db, schema="crm")
+    >>> from_db.leads.equals(ds.leads), len(from_db.activities) == len(ds.activities)
+    (True, True)
+    """
+    if preset is not None:
+        from pipelinekit.io.presets import read_preset
+
+        result = read_preset(path, preset, tz=tz, strict=strict, encoding=encoding, schema=schema)
+        if backend == "pandas":
+            return result
+        return _as_polars(result)
+    from pipelinekit.io.database import is_database_path, read_database_tables
+
+    if is_database_path(path):
+        validated = read_database_tables(path, schema=schema, tz=tz, strict=strict, backend=backend)
+    else:
+        if schema is not None:
+            raise ConfigError(
+                f"schema={schema!r} names a schema of a DuckDB database file, but "
+                f"{str(path)!r} is a directory of tables"
+            )
+        from pipelinekit.io import read_dataset_tables
+
+        validated = read_dataset_tables(
+            path, tz=tz, strict=strict, encoding=encoding, backend=backend
+        )
+    return Dataset(**validated.tables, tz=tz, validated=True, warnings=tuple(validated.warnings))
+
+
+def _as_polars(dataset: Dataset) -> Dataset:
+    """A validated pandas dataset with polars tables (the values unchanged)."""
+    import polars as pl
+    import pyarrow as pa
+
+    tables: dict[str, Any] = {
+        name: pl.from_arrow(pa.Table.from_pandas(frame, preserve_index=False))
+        for name, frame in dataset.tables().items()
+    }
+    return attrs.evolve(dataset, **tables)
 
 
 def sample_dataset(*, backend: Literal["pandas", "polars"] = "pandas") -> Dataset:

@@ -56,7 +56,7 @@ from pipelinekit.errors import ConfigError, PipelineKitError, Problem, SchemaErr
 from pipelinekit.schema import TABLES
 from pipelinekit.validation import Validated, validate_tables
 
-__all__ = ["SUFFIXES", "read_dataset_tables", "read_tables"]
+__all__ = ["SUFFIXES", "UNREADABLE_RULES", "read_dataset_tables", "read_tables", "validate_read"]
 
 Backend = _parse.Backend
 
@@ -67,7 +67,7 @@ _ENCODING_HINT = "pass --encoding cp932 (encoding='cp932') for Japanese Excel ex
 
 #: File problems after which the table is not read at all (reported once, no cascade).
 UNREADABLE_RULES = frozenset(
-    {"empty_file", "encoding_error", "unreadable_file", "duplicate_table_file"}
+    {"empty_file", "encoding_error", "unreadable_file", "duplicate_table_file", "unreadable_table"}
 )
 
 
@@ -144,6 +144,25 @@ def read_dataset_tables(
     [('reps', 'empty_file'), ('leads', 'unparseable_timestamp')]
     """
     tables, file_problems = read_tables(path, encoding=encoding, backend=backend)
+    return validate_read(tables, file_problems, tz=tz, strict=strict)
+
+
+def validate_read(
+    tables: dict[str, Any], file_problems: list[Problem], *, tz: str, strict: bool
+) -> Validated:
+    """Validate the tables a reader found, together with the reader's own problems.
+
+    Raises one :class:`~pipelinekit.errors.SchemaError` listing the reader's problems
+    first, then the tables' (a missing ``leads`` table is reported once, by the
+    reader), when any of them is an error. Tables named by an ``UNREADABLE_RULES``
+    problem are not checked as foreign-key parents.
+
+    >>> import pandas as pd
+    >>> ok = validate_read({"leads": pd.DataFrame({"lead_id": [], "created_at": [],
+    ...                                            "origin": []})}, [], tz="UTC", strict=False)
+    >>> [p.rule for p in ok.warnings]
+    ['empty_table']
+    """
     unreadable = {p.table for p in file_problems if p.rule in UNREADABLE_RULES}
     try:
         result = validate_tables(tables, tz=tz, strict=strict, unreadable=unreadable)

@@ -1,8 +1,8 @@
 """Run a :class:`~pipelinekit.io.presets.model.Preset` over export frames or files.
 
 :func:`apply_preset` maps in-memory export frames; :func:`read_preset` reads the
-export files of a directory first. Both validate the mapped tables and return a
-validated :class:`~pipelinekit.dataset.Dataset`, or raise one
+export files of a directory (or the tables of a DuckDB database) first. Both validate
+the mapped tables and return a validated :class:`~pipelinekit.dataset.Dataset`, or raise one
 :class:`~pipelinekit.errors.SchemaError` listing every problem: the file problems,
 the preset's own (below) and the schema's, with rows and ids pointing back into the
 export files.
@@ -21,6 +21,9 @@ rule                      severity         meaning
 ``missing_source_column`` error / warning  a mapped source column is not in the
                                            export (error for a required column)
 ``missing_source_file``   error            no export file for the leads table
+``missing_source_table``  error            no database table for the leads table
+                                           (the message lists the tables found)
+``unreadable_table``      error            DuckDB cannot read a source table
 ``duplicate_source_file`` error            two files for one source (``Lead.csv``
                                            and ``Lead.parquet``)
 ========================  ===============  ======================================
@@ -42,8 +45,10 @@ import narwhals as nw
 import pandas as pd
 
 from pipelinekit import _parse
+from pipelinekit._compat import polars_to_pandas
 from pipelinekit.dataset import Dataset
-from pipelinekit.errors import ConfigError, Problem, SchemaError
+from pipelinekit.errors import ConfigError, PipelineKitError, Problem, SchemaError
+from pipelinekit.io.database import Database, is_database_path, open_database
 from pipelinekit.io.files import SUFFIXES, UNREADABLE_RULES, read_file
 from pipelinekit.io.presets.model import (
     CollapseRepeats,
@@ -93,15 +98,18 @@ def read_preset(
     tz: str = "Asia/Tokyo",
     strict: bool = False,
     encoding: str = "utf-8",
+    schema: str | None = None,
 ) -> Dataset:
-    """Read a CRM export directory through a preset into a validated dataset.
+    """Read a CRM export (directory or DuckDB database) through a preset.
 
     Parameters
     ----------
     path
         Directory with one file per exported object, named after the preset's
         sources (``Lead.csv``, ``Task.csv``, ... or ``contacts.csv``, ``deals.csv``,
-        ...; ``.csv``, ``.csv.gz`` or ``.parquet``). Other files are ignored.
+        ...; ``.csv``, ``.csv.gz`` or ``.parquet``), or a DuckDB database file with
+        one table (or view) per source, named the same way (``Lead``, ``Task``, ...).
+        Names are matched case-insensitively; other files and tables are ignored.
     preset
         ``"salesforce"``, ``"hubspot"`` or a :class:`Preset` of your own.
     tz
@@ -112,6 +120,9 @@ def read_preset(
         the creation) errors instead of warnings.
     encoding
         Text encoding of the CSV files (``"cp932"`` for Japanese Excel).
+    schema
+        Database schema holding the tables (default DuckDB's ``main``); only for a
+        database file, which is opened read-only.
 
     Returns
     -------
@@ -124,7 +135,8 @@ def read_preset(
     SchemaError
         Listing every file, mapping and schema problem when any is an error.
     ConfigError
-        When an option is invalid or the preset is malformed.
+        When an option is invalid or the preset is malformed, or the database or its
+        schema cannot be read.
 
     Examples
     --------
@@ -144,8 +156,19 @@ def read_preset(
     """
     chosen = resolve_preset(preset)
     _check_tz(tz)
-    folder = _check_folder(path, encoding)
     problems: list[Problem] = []
+    if is_database_path(path):
+        with open_database(path, schema=schema) as db:
+            frames = _read_tables(db, chosen, problems)
+            return _run(
+                chosen, frames, tz=tz, strict=strict, problems=problems, suffix_names=False, db=db
+            )
+    if schema is not None:
+        raise ConfigError(
+            f"schema={schema!r} names a schema of a DuckDB database file, but "
+            f"{str(path)!r} is an export directory"
+        )
+    folder = _check_folder(path, encoding)
     frames = _read_sources(folder, chosen, encoding, problems)
     return _run(chosen, frames, tz=tz, strict=strict, problems=problems, suffix_names=True)
 
@@ -255,6 +278,25 @@ def _read_sources(
             frame = read_file(source, candidates[0], encoding, "pandas", problems)
             if frame is not None:
                 frames[source] = _as_text_frame(frame, source, file=candidates[0].name)
+    return frames
+
+
+def _read_tables(db: Database, preset: Preset, problems: list[Problem]) -> dict[str, pd.DataFrame]:
+    """The preset's sources from the database tables of the same names."""
+    frames: dict[str, pd.DataFrame] = {}
+    for source in _source_names(preset):
+        name = db.find(source)
+        if name is None:
+            continue
+        try:
+            native = db.collect(name)
+        except PipelineKitError as exc:
+            problems.append(
+                Problem(table=source, column=None, rule="unreadable_table", message=str(exc))
+            )
+            continue
+        # through Arrow with nullable integers: an id column with gaps stays "101"
+        frames[source] = _as_text_frame(polars_to_pandas(native), source, file=db.label(name))
     return frames
 
 
@@ -623,6 +665,7 @@ def _run(
     strict: bool,
     problems: list[Problem],
     suffix_names: bool,
+    db: Database | None = None,
 ) -> Dataset:
     mapper = _Mapper(preset, problems)
     for problem in problems:
@@ -636,16 +679,23 @@ def _run(
     if "leads" not in mapped and not any(p.table in lead_sources for p in problems):
         sources = ", ".join(m.source for m in preset.tables["leads"])
         files = " / ".join(f"{s}.csv" for s in sources.split(", ")) if suffix_names else sources
-        mapper.add(
-            Problem(
-                table="leads",
-                column=None,
-                rule="missing_source_file",
-                message=f"no export for the leads table ({files}) "
-                f"as preset {preset.name!r} expects",
-                hint=f"export {sources}, or choose another preset",
-            )
+        missing = Problem(
+            table="leads",
+            column=None,
+            rule="missing_source_file",
+            message=f"no export for the leads table ({files}) as preset {preset.name!r} expects",
+            hint=f"export {sources}, or choose another preset",
         )
+        if db is not None:
+            missing = attrs.evolve(
+                missing,
+                rule="missing_source_table",
+                message=f"no table {' or '.join(files.split(', '))} for the leads table in "
+                f"{db.where}, as preset {preset.name!r} expects; tables found: {db.found()}",
+                hint="name the tables after the preset's sources (any letter case), "
+                "pass the schema that holds them, or choose another preset",
+            )
+        mapper.add(missing)
     _run_rules(preset, mapped, tz)
     canonical = {
         table: _canonical_columns(result.frame)
