@@ -44,7 +44,14 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument(
             "--preset",
             choices=("salesforce", "hubspot"),
-            help="read DATA_DIR as a CRM export (Lead.csv, ... or contacts.csv, ...)",
+            help="read DATA_DIR as a CRM export (Lead.csv, ... or contacts.csv, ...; "
+            "tables Lead, ... in a database)",
+        )
+        p.add_argument(
+            "--schema",
+            metavar="NAME",
+            help="schema of the DuckDB database DATA_DIR that holds the tables "
+            "(default main); only for a database file",
         )
         p.add_argument(
             "--errors", choices=("text", "json"), default="text", help="format of problem lists"
@@ -54,7 +61,13 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     report = sub.add_parser("report", help="print the KPI report")
-    report.add_argument("data_dir", nargs="?", help="directory of tables (default: bundled sample)")
+    report.add_argument(
+        "data_dir",
+        nargs="?",
+        metavar="DATA_DIR",
+        help="directory of tables, or a DuckDB database file (crm.duckdb) holding them "
+        "(default: bundled sample)",
+    )
     report.add_argument("--as-of", help="report day YYYY-MM-DD (default: latest date in the data)")
     report.add_argument("--format", choices=FORMATS, default="text")
     report.add_argument(
@@ -89,8 +102,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     data_options(report)
 
-    validate = sub.add_parser("validate", help="check a directory of tables, list every problem")
-    validate.add_argument("data_dir")
+    validate = sub.add_parser(
+        "validate", help="check a directory of tables or a database, list every problem"
+    )
+    validate.add_argument(
+        "data_dir", metavar="DATA_DIR", help="directory of tables, or a DuckDB database file"
+    )
     data_options(validate)
 
     sample = sub.add_parser("sample", help="write a synthetic dataset")
@@ -113,15 +130,32 @@ def _load(args: argparse.Namespace) -> Any:
     if getattr(args, "data_dir", None) is None:
         if args.preset:
             raise PipelineKitError("--preset needs DATA_DIR, the directory of the CRM export")
+        if args.schema is not None:
+            raise PipelineKitError("--schema needs DATA_DIR, a DuckDB database file")
         return sample_dataset(backend=backend)
+    if args.schema is not None and Path(args.data_dir).is_dir():
+        raise PipelineKitError(
+            f"--schema names a schema of a DuckDB database file, but {args.data_dir} is a "
+            "directory of tables; drop --schema, or pass the database file"
+        )
     if args.preset:
         from pipelinekit.io.presets import read_preset
 
         return read_preset(
-            args.data_dir, args.preset, tz=args.tz, strict=args.strict, encoding=args.encoding
+            args.data_dir,
+            args.preset,
+            tz=args.tz,
+            strict=args.strict,
+            encoding=args.encoding,
+            schema=args.schema,
         )
     return read_dataset(
-        args.data_dir, tz=args.tz, strict=args.strict, encoding=args.encoding, backend=backend
+        args.data_dir,
+        tz=args.tz,
+        strict=args.strict,
+        encoding=args.encoding,
+        backend=backend,
+        schema=args.schema,
     )
 
 
@@ -143,6 +177,7 @@ def _report(args: argparse.Namespace) -> int:
 
     for option in ("output", "tables_dir"):
         _check_outside_data(getattr(args, option), args.data_dir, option)
+    _check_not_the_database(args)
     dataset = _load(args)
     _print_warnings(dataset, args.errors)
     with _progress(enabled=not args.quiet and sys.stderr.isatty()) as progress:
@@ -192,13 +227,29 @@ def _progress(*, enabled: bool) -> Iterator[Callable[[str, int, int], None] | No
 
 def _check_outside_data(target: str | None, data_dir: str | None, option: str) -> None:
     """Refuse an output path inside the data directory (it is never written into)."""
-    if not target or not data_dir:
+    if not target or not data_dir or not Path(data_dir).is_dir():
         return
     out = Path(target).resolve()
     data = Path(data_dir).resolve()
     if out == data or out.is_relative_to(data):
         flag = "--" + option.replace("_", "-")
         raise PipelineKitError(f"{flag} must not point into the data directory {data_dir}")
+
+
+def _check_not_the_database(args: argparse.Namespace) -> None:
+    """Refuse an output file that is the database read (it is never written)."""
+    if not args.data_dir or Path(args.data_dir).is_dir():
+        return
+    data = Path(args.data_dir).resolve()
+    targets = {"--output": Path(args.output).resolve() if args.output else None}
+    if args.tables_dir:
+        from pipelinekit.reporting.export import DUCKDB_FILE
+
+        name = DUCKDB_FILE if args.tables_format == "duckdb" else None
+        targets["--tables-dir"] = (Path(args.tables_dir) / name).resolve() if name else None
+    for flag, target in targets.items():
+        if target == data:
+            raise PipelineKitError(f"{flag} must not overwrite the database {args.data_dir}")
 
 
 def _render(rep: Any, fmt: str, lang: str | None, *, terminal: bool) -> str:
