@@ -145,12 +145,17 @@ class Database:
         The tables and views of the schema, sorted case-insensitively.
     connection
         The read-only DuckDB connection; closed when :func:`open_database` ends.
+    catalog
+        DuckDB's name for the attached file (its stem); tables are read by their
+        full name, since a schema named like the file (``crm`` in ``crm.duckdb``)
+        would be ambiguous.
     """
 
     path: Path
     schema: str
     names: tuple[str, ...]
     connection: Any
+    catalog: str = attrs.field(default="", repr=False)
 
     @property
     def where(self) -> str:
@@ -179,7 +184,10 @@ class Database:
         """
         duckdb = import_duckdb(f"reading {self.path.name}")
         try:
-            relation = self.connection.sql(f"SELECT * FROM {_quote(self.schema)}.{_quote(name)}")
+            prefix = f"{_quote(self.catalog)}." if self.catalog else ""
+            relation = self.connection.sql(
+                f"SELECT * FROM {prefix}{_quote(self.schema)}.{_quote(name)}"
+            )
         except duckdb.Error as exc:
             raise PipelineKitError(f"cannot read {self.label(name)}: {_first_line(exc)}") from exc
         columns = list(relation.columns)
@@ -298,8 +306,13 @@ def open_database(path: str | os.PathLike[str], *, schema: str | None = None) ->
     try:
         schemas = _schemas(connection)
         chosen = _resolve_schema(where, schemas, schema or DEFAULT_SCHEMA)
+        ((catalog,),) = connection.execute("SELECT current_database()").fetchall()
         yield Database(
-            path=where, schema=chosen, names=tuple(schemas[chosen]), connection=connection
+            path=where,
+            schema=chosen,
+            names=tuple(schemas[chosen]),
+            connection=connection,
+            catalog=str(catalog),
         )
     finally:
         connection.close()
@@ -365,8 +378,18 @@ def read_database_tables(
     if backend == "polars":
         return result
     return attrs.evolve(
-        result, tables={name: polars_to_pandas(frame) for name, frame in result.tables.items()}
+        result,
+        tables={name: _canonical_pandas(name, frame) for name, frame in result.tables.items()},
     )
+
+
+def _canonical_pandas(table: str, frame: Any) -> Any:
+    """A validated polars table as the pandas validator returns it (same dtypes)."""
+    out = polars_to_pandas(frame)
+    for column in TABLES[table].columns:
+        if out[column.name].dtype != column.pandas_dtype:
+            out[column.name] = out[column.name].astype(column.pandas_dtype)
+    return out
 
 
 def _unknown_table(db: Database, name: str) -> Problem:
