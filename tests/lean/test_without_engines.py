@@ -103,3 +103,28 @@ def test_pandas_input_without_polars_is_refused_with_the_fix() -> None:
     message = _run(code, hidden=("polars",))
     assert message.startswith("connect_rate: pandas tables are computed on polars"), message
     assert "pip install 'polars>=1.20'" in message
+
+
+def test_a_database_file_without_duckdb_names_the_extra(tmp_path: Path) -> None:
+    db = tmp_path / "crm.duckdb"
+    db.write_bytes(bytes(8) + b"DUCK" + bytes(4084))  # DuckDB's header, checked before import
+    code = (
+        "import contextlib, io\n"
+        "import pipelinekit as pk\n"
+        "from pipelinekit.cli import main\n"
+        "from pipelinekit.errors import UnsupportedEngineError\n"
+        "try:\n"
+        f"    pk.read_dataset({str(db)!r})\n"
+        "    message = 'read'\n"
+        "except UnsupportedEngineError as exc:\n"
+        "    message = str(exc)\n"
+        "err = io.StringIO()\n"
+        "with contextlib.redirect_stderr(err):\n"
+        f"    code = main(['report', {str(db)!r}])\n"
+        "out = (message, code, err.getvalue())\n"
+    )
+    message = (
+        "reading crm.duckdb needs DuckDB, which is not installed: "
+        'pip install "pipelinekit[engines]"'
+    )
+    assert _run(code) == repr((message, 2, f"error: {message}\n"))
