@@ -432,6 +432,25 @@ def test_missing_leads_table_lists_the_tables_found(
     assert "Traceback" not in err
 
 
+def test_a_leads_table_in_another_schema_is_pointed_at(tmp_path: Path) -> None:
+    sample = dict(pk.sample_dataset())
+    path = write_tables(tmp_path / "crm.duckdb", {"LEADS": sample["leads"]}, schema="sales")
+    write_tables(path, {"reps": sample["reps"]})
+    with pytest.raises(SchemaError) as caught:
+        pk.read_dataset(path)
+    assert caught.value.problems[0].message == (
+        "no leads table in schema main of crm.duckdb; tables found: reps "
+        "(schema sales has a table leads: pass schema='sales', --schema sales)"
+    )
+    assert len(pk.read_dataset(path, schema="sales").leads) == 2000
+    with pytest.raises(SchemaError) as caught:
+        pk.read_dataset(path, preset="hubspot")
+    assert caught.value.problems[0].message == (
+        "no table contacts for the leads table in schema main of crm.duckdb, as preset "
+        "'hubspot' expects; tables found: reps"
+    )
+
+
 def test_unknown_schema_lists_the_schemas_and_their_tables(
     capsys: pytest.CaptureFixture[str], database: Path
 ) -> None:

@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -149,6 +149,8 @@ class Database:
         DuckDB's name for the attached file (its stem); tables are read by their
         full name, since a schema named like the file (``crm`` in ``crm.duckdb``)
         would be ambiguous.
+    schemas
+        Every schema of the database with its tables (for messages).
     """
 
     path: Path
@@ -156,6 +158,7 @@ class Database:
     names: tuple[str, ...]
     connection: Any
     catalog: str = attrs.field(default="", repr=False)
+    schemas: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, repr=False)
 
     @property
     def where(self) -> str:
@@ -165,6 +168,18 @@ class Database:
     def found(self) -> str:
         """The names of the schema's tables, for messages (``none`` when empty)."""
         return _listing(list(self.names))
+
+    def elsewhere(self, name: str) -> str:
+        """A note naming another schema that holds a table ``name`` (empty if none)."""
+        holders = [
+            schema
+            for schema, names in self.schemas.items()
+            if schema != self.schema and any(n.casefold() == name.casefold() for n in names)
+        ]
+        if not holders:
+            return ""
+        other = holders[0]
+        return f" (schema {other} has a table {name}: pass schema={other!r}, --schema {other})"
 
     def find(self, name: str) -> str | None:
         """The table called ``name`` (case-insensitively), or None."""
@@ -313,6 +328,7 @@ def open_database(path: str | os.PathLike[str], *, schema: str | None = None) ->
             names=tuple(schemas[chosen]),
             connection=connection,
             catalog=str(catalog),
+            schemas={name: tuple(tables) for name, tables in schemas.items()},
         )
     finally:
         connection.close()
@@ -408,7 +424,7 @@ def _missing_leads(db: Database) -> Problem:
         table="leads",
         column=None,
         rule="missing_table",
-        message=f"no leads table in {db.where}; tables found: {db.found()}",
+        message=f"no leads table in {db.where}; tables found: {db.found()}{db.elsewhere('leads')}",
         hint="name the tables after the canonical tables (leads, activities, ...; any "
         "letter case), pass the schema that holds them (schema=, --schema), or a preset "
         "for CRM names (preset=, --preset)",

@@ -691,7 +691,8 @@ def _run(
                 missing,
                 rule="missing_source_table",
                 message=f"no table {' or '.join(files.split(', '))} for the leads table in "
-                f"{db.where}, as preset {preset.name!r} expects; tables found: {db.found()}",
+                f"{db.where}, as preset {preset.name!r} expects; tables found: {db.found()}"
+                f"{db.elsewhere(preset.tables['leads'][0].source)}",
                 hint="name the tables after the preset's sources (any letter case), "
                 "pass the schema that holds them, or choose another preset",
             )
