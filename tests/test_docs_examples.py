@@ -60,6 +60,12 @@ def test_preset_guide_values(monkeypatch: pytest.MonkeyPatch) -> None:
     assert opportunities["lead_id"].tolist() == ["p1"]
 
 
+def test_engines_page_reads_the_database_it_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    _, _, sqls = run_blocks(ROOT / "docs/guides/engines.md")
+    assert sqls == 260  # the sample's SQLs, read back from the DuckDB database
+
+
 def test_pages_exist() -> None:
     for page in PAGES:
         assert (ROOT / page).is_file(), page
