@@ -107,13 +107,13 @@ def csv_report(from_csv: pk.Dataset) -> str:
 
 
 def test_schema_columns_are_text_in_main_and_typed_in_crm(database: Path) -> None:
+    query = (
+        "SELECT column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = ? AND table_name = 'opportunities'"
+    )
     with duckdb.connect(str(database), read_only=True) as con:
-        kinds = dict(con.sql("SELECT column_name, data_type FROM duckdb_columns() "
-                             "WHERE schema_name = 'main' AND table_name = 'opportunities'"
-                             ).fetchall())  # fmt: skip
-        typed = dict(con.sql("SELECT column_name, data_type FROM duckdb_columns() "
-                             "WHERE schema_name = 'crm' AND table_name = 'opportunities'"
-                             ).fetchall())  # fmt: skip
+        kinds = dict(con.execute(query, ["main"]).fetchall())
+        typed = dict(con.execute(query, ["crm"]).fetchall())
     assert {kinds["created_at"], kinds["is_won"], kinds["amount"]} == {"VARCHAR"}
     assert (typed["created_at"], typed["is_won"], typed["amount"]) == (
         "TIMESTAMP",
@@ -298,9 +298,9 @@ def test_corpus_case_gives_the_same_problems(name: str, tmp_path: Path) -> None:
     got_ds, got = _read(path)
     assert fields(got) == fields(want)
     # the tables' own problems say the same; the reader's name the table instead of a file
-    rows = [(p.message, p.hint) for p in want if p.rule not in ("unknown_table", "missing_table")]
-    assert [(p.message, p.hint) for p in got if p.rule not in ("unknown_table", "missing_table")
-            ] == rows  # fmt: skip
+    reader_rules = ("unknown_table", "missing_table")
+    rows = [(p.message, p.hint) for p in want if p.rule not in reader_rules]
+    assert [(p.message, p.hint) for p in got if p.rule not in reader_rules] == rows
     assert (got_ds is None) == (want_ds is None)
     if got_ds is not None and want_ds is not None:
         same_tables(want_ds, got_ds)
@@ -366,8 +366,10 @@ def test_preset_named_database_reads_like_the_export(sf_database: Path, schema: 
     same_tables(from_files, ds)
     assert fields(ds.warnings) == fields(from_files.warnings)
     # problems point back to the table instead of the file
-    assert [p.message.replace("[main.LEAD]", "[Lead.csv]").replace("[typed.LEAD]", "[Lead.csv]")
-            for p in ds.warnings] == [p.message for p in from_files.warnings]  # fmt: skip
+    table = f"[{schema or 'main'}.LEAD]"
+    assert any(table in p.message for p in ds.warnings)
+    messages = [p.message.replace(table, "[Lead.csv]") for p in ds.warnings]
+    assert messages == [p.message for p in from_files.warnings]
     assert read_preset(sf_database, "salesforce", schema=schema).leads.equals(ds.leads)
 
 
@@ -456,8 +458,10 @@ def test_unknown_schema_lists_the_schemas_and_their_tables(
 ) -> None:
     with pytest.raises(ConfigError) as caught:
         pk.read_dataset(database, schema="sales")
-    tables = "accounts, activities, campaign_members, campaigns, leads, opportunities, " \
-        "opportunity_history, reps, stage_changes"  # fmt: skip
+    tables = (
+        "accounts, activities, campaign_members, campaigns, leads, opportunities, "
+        "opportunity_history, reps, stage_changes"
+    )
     assert str(caught.value) == (
         f"schema 'sales' is not in crm.duckdb; its schemas (and tables): crm ({tables}); "
         f"main ({tables})"
