@@ -390,6 +390,24 @@ def test_cli_preset_database(capsys: pytest.CaptureFixture[str], sf_database: Pa
     assert "[typed.LEAD]" in err  # the unmapped status points at the table
 
 
+def test_typed_integer_ids_with_gaps_stay_whole_through_a_preset(tmp_path: Path) -> None:
+    path = tmp_path / "hs.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("""
+            CREATE TABLE Contacts AS SELECT * FROM (VALUES
+                (101, '2025-04-01', 'OFFLINE', 5001),
+                (102, '2025-04-02', 'OFFLINE', NULL)
+            ) t(hs_object_id, createdate, hs_analytics_source, associatedcompanyid)
+        """)
+    ds = pk.read_dataset(path, preset="hubspot")
+    # BIGINT ids: "5001", not "5001.0" (a column with a gap is not read through floats)
+    assert ds.leads["lead_id"].tolist() == ["101", "102"]
+    assert (ds.leads["account_id"].iloc[0], ds.leads["account_id"].isna().tolist()) == (
+        "5001",
+        [False, True],
+    )
+
+
 def test_preset_without_the_lead_table_lists_the_tables(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
