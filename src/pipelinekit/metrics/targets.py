@@ -322,15 +322,30 @@ def _midnight(day: date) -> datetime:
 
 
 def _event(
-    frame: nw.LazyFrame[Any], metric: str, snap: date, day: nw.Expr, value: nw.Expr
+    frame: nw.LazyFrame[Any], metric: str, snap: date | None, day: nw.Expr, value: nw.Expr
 ) -> nw.LazyFrame[Any]:
+    """Events ``(metric, snap, owner_id, day, value)``, read on ``snap`` (None: on each
+    state row's own ``day``)."""
+    read_on = nw.col("day") if snap is None else nw.lit(_midnight(snap))
     return frame.select(
         nw.lit(metric).cast(nw.String).alias("metric"),
-        nw.lit(_midnight(snap)).cast(nw.Datetime("us")).alias("snap"),
+        read_on.cast(nw.Datetime("us")).alias("snap"),
         nw.col("owner_id").cast(nw.String).alias("owner_id"),
         day.dt.truncate("1d").cast(nw.Datetime("us")).alias("day"),
         value.cast(nw.Float64).alias("value"),
     )
+
+
+def _own_metric(q: _Quota) -> str:
+    return q.metric
+
+
+def _named(metric: str) -> Callable[[_Quota], str]:
+    return lambda q: metric
+
+
+def _on(day: date) -> Callable[[_Quota], date]:
+    return lambda q: day
 
 
 def _amount() -> nw.Expr:
@@ -380,25 +395,28 @@ def _by_holder(
     return nw.concat([rep, team], how="vertical")
 
 
+#: What :func:`_sums` reads per quota row: the event metric and the snapshot day.
+Part = tuple[Callable[["_Quota"], str], Callable[["_Quota"], date]]
+
+
 def _sums(
-    quotas: Sequence[_Quota],
-    events: nw.LazyFrame[Any],
-    *,
-    metric: Callable[[_Quota], str],
-    snap: Callable[[_Quota], date],
-) -> dict[int, tuple[float, int]]:
-    """Per quota row: the sum and count of the holder's ``metric(q)`` events dated in
-    the quota period, read at ``snap(q)``."""
+    quotas: Sequence[_Quota], events: nw.LazyFrame[Any], parts: Mapping[str, Part]
+) -> dict[str, dict[int, tuple[float, int]]]:
+    """Per part and quota row: the sum and count of the holder's events of the part's
+    metric, read at its snapshot day and dated in the quota period (one query)."""
+    names = list(parts)
+    found: dict[str, dict[int, tuple[float, int]]] = {name: {} for name in names}
     if not quotas:
-        return {}
+        return found
+    rows = [(q, j) for q in quotas for j in range(len(names))]
     data: dict[str, list[Any]] = {
-        "__q": [q.index for q in quotas],
-        "level": [q.level for q in quotas],
-        "holder": [q.holder for q in quotas],
-        "metric": [metric(q) for q in quotas],
-        "snap": [_midnight(snap(q)) for q in quotas],
-        "__start": [_midnight(q.start) for q in quotas],
-        "__end": [_midnight(q.end) for q in quotas],
+        "__q": [q.index * len(names) + j for q, j in rows],
+        "level": [q.level for q, _ in rows],
+        "holder": [q.holder for q, _ in rows],
+        "metric": [parts[names[j]][0](q) for q, j in rows],
+        "snap": [_midnight(parts[names[j]][1](q)) for q, j in rows],
+        "__start": [_midnight(q.start) for q, _ in rows],
+        "__end": [_midnight(q.end) for q, _ in rows],
     }
     schema = {
         "__q": nw.Int64(),
@@ -417,10 +435,13 @@ def _sums(
         .group_by("__q")
         .agg(nw.col("value").sum().alias("value"), nw.len().alias("n"))
     )
-    return {
-        int(q): (float(_compat.python_value(v)), int(_compat.python_value(n)))
-        for q, v, n in summed.collect().rows()
-    }
+    for key, value, n in summed.collect().rows():
+        index, j = divmod(int(key), len(names))
+        found[names[j]][index] = (
+            float(_compat.python_value(value)),
+            int(_compat.python_value(n)),
+        )
+    return found
 
 
 # ------------------------------------------------------------------ ratios and output
@@ -624,12 +645,9 @@ def quota_attainment(
     parts = _actual_events(inputs, metrics, day, states)
     teams = any(q.level == "team" for q in rows)
     sums = (
-        _sums(
-            rows,
-            _by_holder(parts, inputs, teams=teams),
-            metric=lambda q: q.metric,
-            snap=lambda q: day,
-        )
+        _sums(rows, _by_holder(parts, inputs, teams=teams), {"actual": (_own_metric, _on(day))})[
+            "actual"
+        ]
         if parts
         else {}
     )
@@ -795,31 +813,29 @@ def pipeline_coverage(
         stage_changes=stage_changes,
     )
     rows = [q for q in _read(inputs, "pipeline_coverage", "won_amount") if q.start <= day <= q.end]
-    won, closed = _trailing_win_rate(inputs, day, window)
-    win_rate = _ratio(won, closed, zero_division, "win rate")
+    won_count, closed_count = _trailing_win_rate(inputs, day, window)
+    win_rate = _ratio(won_count, closed_count, zero_division, "win rate")
     needed = _ratio(1.0, win_rate, zero_division, "coverage needed")
     actual_sums: dict[int, tuple[float, int]] = {}
     pipeline_sums: dict[int, tuple[float, int]] = {}
     if rows:
         states = _states_on(inputs, [day], facts)
         teams = any(q.level == "team" for q in rows)
-        actual_sums = _sums(
-            rows,
-            _by_holder(_actual_events(inputs, {"won_amount"}, day, states), inputs, teams=teams),
-            metric=lambda q: "won_amount",
-            snap=lambda q: day,
-        )
+        events = _actual_events(inputs, {"won_amount"}, day, states)
         open_deals = states.filter(nw.col("open_flag") == 1)
         if excluded:
             category = nw.col("forecast_category")
             open_deals = open_deals.filter(category.is_null() | ~category.is_in(list(excluded)))
-        pipeline = _event(open_deals, "pipeline", day, nw.col("expected_close_on"), _amount())
-        pipeline_sums = _sums(
+        events.append(_event(open_deals, "pipeline", day, nw.col("expected_close_on"), _amount()))
+        found = _sums(
             rows,
-            _by_holder([pipeline], inputs, teams=teams),
-            metric=lambda q: "pipeline",
-            snap=lambda q: day,
+            _by_holder(events, inputs, teams=teams),
+            {
+                "actual": (_named("won_amount"), _on(day)),
+                "pipeline": (_named("pipeline"), _on(day)),
+            },
         )
+        actual_sums, pipeline_sums = found["actual"], found["pipeline"]
     out = []
     for q in rows:
         actual = actual_sums.get(q.index, (0.0, 0))[0]
@@ -989,28 +1005,25 @@ def forecast_accuracy(
         states = _states_on(inputs, sorted({day, *snaps}), facts)
         teams = any(q.level == "team" for q in rows)
         at_as_of = states.filter(nw.col("day") == _midnight(day))
-        actual = _actual_events(inputs, {"won_amount"}, day, at_as_of)
-        parts = {"actual": _by_holder(actual, inputs, teams=teams)}
+        events = _actual_events(inputs, {"won_amount"}, day, at_as_of)
         open_value = _amount() * nw.col("probability").fill_null(0.0).cast(nw.Float64)
         if kind != "weighted":
             picked = nw.col("forecast_category").is_in(list(FORECAST_KINDS[kind]))
             open_value = nw.when(picked.fill_null(value=False)).then(_amount()).otherwise(0.0)
-        open_parts, closed_parts = [], []
-        for s in snaps:
-            at_s = states.filter(nw.col("day") == _midnight(s))
-            open_at_s = at_s.filter(nw.col("open_flag") == 1)
-            open_parts.append(_event(open_at_s, "open", s, nw.col("expected_close_on"), open_value))
-            won_at_s = at_s.filter(nw.col("won_flag") == 1)
-            closed_parts.append(_event(won_at_s, "closed", s, nw.col("closed_at"), _amount()))
-        parts["open"] = _by_holder(open_parts, inputs, teams=teams)
-        parts["closed"] = _by_holder(closed_parts, inputs, teams=teams)
-        for name, events in parts.items():
-            sums[name] = _sums(
-                rows,
-                events,
-                metric=lambda q, n=name: "won_amount" if n == "actual" else n,  # type: ignore[misc]
-                snap=(lambda q: day) if name == "actual" else snap,
-            )
+        # every snapshot day at once: each state row is an event read on its own day
+        open_deals = states.filter(nw.col("open_flag") == 1)
+        events.append(_event(open_deals, "open", None, nw.col("expected_close_on"), open_value))
+        won = states.filter(nw.col("won_flag") == 1)
+        events.append(_event(won, "closed", None, nw.col("closed_at"), _amount()))
+        sums = _sums(
+            rows,
+            _by_holder(events, inputs, teams=teams),
+            {
+                "actual": (_named("won_amount"), _on(day)),
+                "open": (_named("open"), snap),
+                "closed": (_named("closed"), snap),
+            },
+        )
     out = []
     for q in rows:
         opened = sums["open"].get(q.index, (0.0, 0))[0]
