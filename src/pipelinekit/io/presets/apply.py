@@ -25,14 +25,30 @@ rule                      severity         meaning
                                            (the message lists the tables found)
 ``unreadable_table``      error            DuckDB cannot read a source table
 ``duplicate_source_file`` error            two files for one source (``Lead.csv``
-                                           and ``Lead.parquet``)
+                                           and ``Lead.parquet``, or ``lead.csv``
+                                           and ``sf_lead_data.csv``)
+``fallback_source_column`` warning         a mapped source column is not exported;
+                                           its ``fallbacks`` column is read
+``deleted_rows``          warning          rows marked deleted by the CRM or the
+                                           sync (``IsDeleted`` / ``is_deleted`` /
+                                           ``_fivetran_deleted`` true): left out
+``unclassified_rows``     warning          rows a :class:`Classify` rule could not
+                                           classify, left out
 ========================  ===============  ======================================
+
+Warehouse syncs (Fivetran, Airbyte, Stitch) name tables and columns in snake_case
+(``opportunity_history``, ``created_date``) and may prefix them (``sf_lead_data``):
+names are matched by :func:`~pipelinekit.io.presets.model.name_key`, so both forms
+read without configuration; the sync's own columns (``_fivetran_synced``) are not
+mapped and so never get in the way.
 """
 
 from __future__ import annotations
 
 import codecs
+import difflib
 import os
+import re
 import zoneinfo
 from collections import defaultdict
 from collections.abc import Mapping
@@ -51,13 +67,16 @@ from pipelinekit.errors import ConfigError, PipelineKitError, Problem, SchemaErr
 from pipelinekit.io.database import Database, is_database_path, open_database
 from pipelinekit.io.files import SUFFIXES, UNREADABLE_RULES, read_file
 from pipelinekit.io.presets.model import (
+    Classify,
     CollapseRepeats,
     Condition,
     Fill,
     Keep,
     Lookup,
     Preset,
+    SourceLookup,
     TableMap,
+    name_key,
     normalize,
 )
 from pipelinekit.schema import TABLES, Column
@@ -204,12 +223,13 @@ def apply_preset(
     _check_tz(tz)
     if not isinstance(sources, Mapping):
         raise ConfigError(f"sources must be a mapping of source name -> frame, got {sources!r}")
-    by_name = {normalize(str(name)): frame for name, frame in sources.items()}
+    given = [(str(name), _table_keys(str(name))) for name in sources]
+    aliases = _source_aliases(chosen)
     frames: dict[str, pd.DataFrame] = {}
     for source in _source_names(chosen):
-        native = by_name.get(normalize(source))
-        if native is not None:
-            frames[source] = _as_text_frame(native, source)
+        found = _matching(given, aliases[source])
+        if found:
+            frames[source] = _as_text_frame(sources[found[0]], source)
     return _run(chosen, frames, tz=tz, strict=strict, problems=[], suffix_names=False)
 
 
@@ -238,29 +258,66 @@ def _source_names(preset: Preset) -> list[str]:
     names: list[str] = []
     for maps in preset.tables.values():
         names += [m.source for m in maps if m.source not in names]
+    names += [e.from_source for e in preset.enrich if e.from_source not in names]
     return names
 
 
-def _source_files(folder: Path) -> dict[str, list[Path]]:
-    """Normalized source name -> the table-like files with that name."""
-    found: dict[str, list[Path]] = defaultdict(list)
+def _source_aliases(preset: Preset) -> dict[str, set[str]]:
+    """Source name -> the name keys that name it (its own and its aliases)."""
+    keys: dict[str, set[str]] = defaultdict(set)
+    for maps in preset.tables.values():
+        for m in maps:
+            keys[m.source] |= {name_key(m.source), *(name_key(a) for a in m.aliases)}
+    for e in preset.enrich:
+        keys[e.from_source].add(name_key(e.from_source))
+    return keys
+
+
+#: Warehouse-sync prefixes and suffixes around a table name (``sf_lead_data``).
+_PREFIXES = ("sf_", "salesforce_", "hubspot_", "hs_")
+_SUFFIXES = ("_data",)
+
+
+def _table_keys(stem: str) -> set[str]:
+    """The name keys a table or file stem can stand for: as written, and without a
+    warehouse prefix and / or ``_data`` suffix."""
+    names = {stem}
+    lowered = stem.casefold()
+    for prefix in _PREFIXES:
+        if lowered.startswith(prefix) and len(stem) > len(prefix):
+            names.add(stem[len(prefix) :])
+    for name in list(names):
+        for suffix in _SUFFIXES:
+            if name.casefold().endswith(suffix) and len(name) > len(suffix):
+                names.add(name[: -len(suffix)])
+    return {name_key(n) for n in names}
+
+
+def _source_files(folder: Path) -> list[tuple[Path, set[str]]]:
+    """The table-like files of ``folder`` with the name keys each can stand for."""
+    found: list[tuple[Path, set[str]]] = []
     for file in sorted(folder.iterdir()):
         if not file.is_file() or file.name.startswith("."):
             continue
         for suffix in sorted(SUFFIXES, key=len, reverse=True):
             if file.name.lower().endswith(suffix) and len(file.name) > len(suffix):
-                found[normalize(file.name[: -len(suffix)])].append(file)
+                found.append((file, _table_keys(file.name[: -len(suffix)])))
                 break
     return found
+
+
+def _matching(names: list[tuple[Any, set[str]]], keys: set[str]) -> list[Any]:
+    return [item for item, item_keys in names if item_keys & keys]
 
 
 def _read_sources(
     folder: Path, preset: Preset, encoding: str, problems: list[Problem]
 ) -> dict[str, pd.DataFrame]:
     files = _source_files(folder)
+    aliases = _source_aliases(preset)
     frames: dict[str, pd.DataFrame] = {}
     for source in _source_names(preset):
-        candidates = files.get(normalize(source), [])
+        candidates = _matching(files, aliases[source])
         if len(candidates) > 1:
             names = ", ".join(f.name for f in candidates)
             problems.append(
@@ -284,8 +341,23 @@ def _read_sources(
 def _read_tables(db: Database, preset: Preset, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     """The preset's sources from the database tables of the same names."""
     frames: dict[str, pd.DataFrame] = {}
+    aliases = _source_aliases(preset)
+    tables = [(name, _table_keys(name)) for name in db.names]
     for source in _source_names(preset):
-        name = db.find(source)
+        found = _matching(tables, aliases[source])
+        if len(found) > 1:
+            problems.append(
+                Problem(
+                    table=source,
+                    column=None,
+                    rule="duplicate_source_file",
+                    message=f"more than one table for source {source}: {', '.join(found)}",
+                    value=found[0],
+                    hint="keep exactly one table per exported object",
+                )
+            )
+            continue
+        name = found[0] if found else None
         if name is None:
             continue
         try:
@@ -381,19 +453,24 @@ class _Mapper:
     def _map(
         self, table: str, table_map: TableMap, source: pd.DataFrame, reported: set[str]
     ) -> pd.DataFrame:
-        lookup = _column_lookup(source.columns)
-        keep = pd.Series(True, index=source.index)
+        lookup = _Columns(source.columns)
+        keep = ~self._deleted(table, table_map, source, lookup)
         for column, accepted in table_map.skip.items():
-            actual = lookup.get(normalize(column))
+            actual = lookup.find(column)
             if actual is not None:
                 keep &= ~source[actual].map(lambda v, a=accepted: _matches(v, a))
         rows = source[keep].reset_index(drop=True)
         out = pd.DataFrame(index=rows.index)
         for column, wanted in table_map.columns.items():
             names = (wanted,) if isinstance(wanted, str) else tuple(wanted)
-            present = [lookup[normalize(n)] for n in names if normalize(n) in lookup]
+            present = [name for name in map(lookup.find, names) if name is not None]
             if not present:
-                self._missing_column(table, column, table_map, names, reported)
+                fallbacks = table_map.fallbacks.get(column, ())
+                present = [name for name in map(lookup.find, fallbacks) if name is not None]
+                if present and column not in reported:
+                    self._fallback(table, column, table_map, names, present[0], reported)
+            if not present:
+                self._missing_column(table, column, table_map, names, reported, lookup)
                 continue
             out[column] = _coalesce(rows, present)
         for column, constant in table_map.constants.items():
@@ -412,21 +489,73 @@ class _Mapper:
         table_map: TableMap,
         names: tuple[str, ...],
         reported: set[str],
+        lookup: _Columns,
     ) -> None:
-        required = _is_required(table, column)
+        # a column a row rule can still derive is checked row by row by validation
+        derived = any(getattr(rule, "column", None) == column for rule in table_map.derive)
+        required = _is_required(table, column) and not derived
         reported.add(column)
-        wanted = " or ".join(names)
+        wanted = " or ".join((*names, *table_map.fallbacks.get(column, ())))
+        close = lookup.close_to(names)
+        guess = f"; did you mean {' or '.join(close)}?" if close else ""
         self.add(
             Problem(
                 table=table,
                 column=column,
                 rule="missing_source_column",
                 message=f"{table_map.source} has no column {wanted}; "
-                f"{table}.{column} is {'missing' if required else 'left empty'}",
+                f"{table}.{column} is {'missing' if required else 'left empty'}{guess}",
                 severity="error" if required else "warning",
                 hint="export the column, or change the preset's columns mapping",
             )
         )
+
+    def _fallback(
+        self,
+        table: str,
+        column: str,
+        table_map: TableMap,
+        names: tuple[str, ...],
+        used: str,
+        reported: set[str],
+    ) -> None:
+        reported.add(column)
+        self.add(
+            Problem(
+                table=table,
+                column=column,
+                rule="fallback_source_column",
+                message=f"{table_map.source} has no column {names[0]}; "
+                f"{table}.{column} is read from {used} instead",
+                severity="warning",
+                hint="export the first column for the preset's own reading",
+            )
+        )
+
+    def _deleted(
+        self, table: str, table_map: TableMap, source: pd.DataFrame, lookup: _Columns
+    ) -> pd.Series:
+        """Rows marked deleted (by the CRM or the sync), counted in one warning."""
+        deleted = pd.Series(False, index=source.index)
+        flags = [lookup.find(name) for name in _DELETED_FLAGS]
+        for flag in [f for f in flags if f is not None]:
+            deleted |= source[flag].map(lambda v: _matches(v, _TRUE_WORDS)).astype(bool)
+        count = int(deleted.sum())
+        if count:
+            names = "/".join(f for f in flags if f is not None)
+            self.add(
+                Problem(
+                    table=table,
+                    column=None,
+                    rule="deleted_rows",
+                    message=f"{table_map.source}: {count} row{'s' if count != 1 else ''} "
+                    f"marked deleted ({names} true) left out",
+                    value=str(count),
+                    severity="warning",
+                ),
+                count=count,
+            )
+        return deleted
 
     # -- values: raw -> canonical, reporting what the mapping does not know
 
@@ -496,15 +625,47 @@ def _where(frame: pd.DataFrame, position: int) -> tuple[str, int]:
     return str(frame.at[position, _FILE]), int(str(frame.at[position, _ROW]))
 
 
-def _column_lookup(columns: pd.Index) -> dict[str, str]:
-    """Normalized name -> actual column; an exact-case name wins over a case variant."""
-    lookup: dict[str, str] = {}
-    for name in columns:
-        lookup.setdefault(normalize(str(name)), str(name))
-    for name in columns:
-        if normalize(str(name)) == str(name).strip():
-            lookup[normalize(str(name))] = str(name)
-    return lookup
+#: Columns that mark a row deleted: Salesforce ``IsDeleted`` (``is_deleted`` in a
+#: sync) and Fivetran's soft-delete flag.
+_DELETED_FLAGS = ("IsDeleted", "_fivetran_deleted")
+_TRUE_WORDS = ("true", "1", "yes", "t")
+#: Prefix of HubSpot property columns in warehouse syncs (``property_amount``).
+_PROPERTY_PREFIX = "property_"
+
+
+class _Columns:
+    """Find an export's columns by a preset's name: first case-insensitively (an
+    exact-case name wins over a case variant), then by :func:`name_key` (an API name
+    finds its sync's snake_case name), then as a HubSpot sync ``property_`` column."""
+
+    def __init__(self, columns: pd.Index) -> None:
+        self.names = [str(c) for c in columns]
+        self.exact: dict[str, str] = {}
+        for name in self.names:
+            self.exact.setdefault(normalize(name), name)
+        for name in self.names:
+            if normalize(name) == name.strip():
+                self.exact[normalize(name)] = name
+        self.keyed: dict[str, str] = {}
+        for name in self.names:
+            self.keyed.setdefault(name_key(name), name)
+        for name in self.names:
+            if name.casefold().startswith(_PROPERTY_PREFIX):
+                self.keyed.setdefault(name_key(name[len(_PROPERTY_PREFIX) :]), name)
+
+    def find(self, wanted: str) -> str | None:
+        found = self.exact.get(normalize(wanted))
+        return found if found is not None else self.keyed.get(name_key(wanted))
+
+    def close_to(self, wanted: tuple[str, ...]) -> list[str]:
+        """Columns whose names are close to one of ``wanted`` (a "did you mean")."""
+        by_key = {name_key(n): n for n in self.names if not n.startswith("_")}
+        close: list[str] = []
+        for name in wanted:
+            for key in difflib.get_close_matches(name_key(name), list(by_key), n=2, cutoff=0.75):
+                if by_key[key] not in close:
+                    close.append(by_key[key])
+        return close[:3]
 
 
 def _coalesce(rows: pd.DataFrame, columns: list[str]) -> pd.Series:
@@ -558,7 +719,67 @@ def _row_id(table: str, frame: pd.DataFrame, position: int) -> str | None:
 # ------------------------------------------------------------------------ rules
 
 
-def _run_rules(preset: Preset, mapped: dict[str, _Mapped], tz: str) -> None:
+def _enriched(preset: Preset, frames: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """``frames`` with the columns of ``preset.enrich`` added where an export lacks
+    them (the original frames are not changed)."""
+    out = dict(frames)
+    for rule in preset.enrich:
+        _enrich(out, rule)
+    return out
+
+
+def _enrich(frames: dict[str, pd.DataFrame], rule: SourceLookup) -> None:
+    target, other = frames.get(rule.source), frames.get(rule.from_source)
+    if target is None or other is None:
+        return
+    columns, other_columns = _Columns(target.columns), _Columns(other.columns)
+    key = columns.find(rule.key)
+    from_key, value = other_columns.find(rule.from_key), other_columns.find(rule.value)
+    if columns.find(rule.column) is not None or None in (key, from_key, value):
+        return
+    known = other[~other[from_key].map(_is_missing).astype(bool)]
+    found = dict(zip(known[from_key], known[value], strict=True))
+    frames[rule.source] = target.assign(**{rule.column: target[key].map(found)})
+
+
+def _classify(
+    frame: pd.DataFrame, rows: pd.Series, rule: Classify, mapper: _Mapper, table: str
+) -> pd.DataFrame:
+    # rows whose value had no mapping are reported already (unmapped_value)
+    target = rows & _empty(frame, rule.column) & ~frame[_UNMAPPED].astype(bool)
+    if not target.any():
+        return frame
+    text = (
+        frame[rule.source] if rule.source in frame.columns else pd.Series(None, index=frame.index)
+    )
+    compiled = [(value, re.compile(pattern, re.I)) for value, pattern in rule.patterns.items()]
+
+    def classify(value: Any) -> str | None:
+        if _is_missing(value):
+            return None
+        return next((v for v, p in compiled if p.match(str(value).strip())), None)
+
+    frame.loc[target, rule.column] = text[target].map(classify)
+    unmatched = target & _empty(frame, rule.column)
+    count = int(unmatched.sum())
+    if not rule.drop_unmatched or not count:
+        return frame
+    mapper.add(
+        Problem(
+            table=table,
+            column=rule.column,
+            rule="unclassified_rows",
+            message=f"{count} row{'s' if count != 1 else ''} without a {rule.column} "
+            f"(none of {', '.join(rule.patterns)} by {rule.source.lstrip('_')}) left out",
+            value=str(count),
+            severity="warning",
+        ),
+        count=count,
+    )
+    return frame[~unmatched].reset_index(drop=True)
+
+
+def _run_rules(preset: Preset, mapped: dict[str, _Mapped], tz: str, mapper: _Mapper) -> None:
     for table, maps in preset.tables.items():
         if table not in mapped:
             continue
@@ -572,6 +793,8 @@ def _run_rules(preset: Preset, mapped: dict[str, _Mapped], tz: str) -> None:
                     _keep(frame, rows, rule)
                 elif isinstance(rule, Lookup):
                     _lookup(frame, rows, rule, mapped.get(rule.table), tz)
+                elif isinstance(rule, Classify):
+                    mapped[table].frame = _classify(frame, rows, rule, mapper, table)
                 else:
                     mapped[table].frame = _collapse(frame, rows, rule, tz)
 
@@ -670,6 +893,7 @@ def _run(
     mapper = _Mapper(preset, problems)
     for problem in problems:
         mapper.totals[problem.key()] += 1
+    frames = _enriched(preset, frames)
     mapped: dict[str, _Mapped] = {}
     for table in preset.tables:
         result = mapper.table(table, frames)
@@ -697,7 +921,7 @@ def _run(
                 "pass the schema that holds them, or choose another preset",
             )
         mapper.add(missing)
-    _run_rules(preset, mapped, tz)
+    _run_rules(preset, mapped, tz, mapper)
     canonical = {
         table: _canonical_columns(result.frame)
         for table, result in mapped.items()

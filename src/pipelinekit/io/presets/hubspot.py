@@ -129,7 +129,7 @@ ROLES: dict[str, str | None] = {
 _TRUE = ("true", "1", "yes")
 
 _ENGAGEMENT_COLUMNS = {
-    "activity_id": "hs_object_id",
+    "activity_id": ("hs_object_id", "id", "engagement_id"),
     "lead_id": "contact_id",
     "account_id": "company_id",
     "owner_id": "hubspot_owner_id",
@@ -142,8 +142,9 @@ HUBSPOT = Preset(
     tables={
         "accounts": TableMap(
             source="companies",
+            aliases=("company",),
             columns={
-                "account_id": "hs_object_id",
+                "account_id": ("hs_object_id", "id", "company_id"),
                 "name": "name",
                 "industry": "industry",
                 "region": ("state", "country"),
@@ -156,14 +157,16 @@ HUBSPOT = Preset(
         ),
         "reps": TableMap(
             source="owners",
-            columns={"rep_id": "id", "name": "email", "role": "team"},
+            aliases=("owner",),
+            columns={"rep_id": ("id", "owner_id"), "name": "email", "role": "team"},
             values={"role": ROLES},
             skip={"team": ("",)},
         ),
         "leads": TableMap(
             source="contacts",
+            aliases=("contact",),
             columns={
-                "lead_id": "hs_object_id",
+                "lead_id": ("hs_object_id", "id", "contact_id"),
                 "account_id": "associatedcompanyid",
                 "owner_id": "hubspot_owner_id",
                 "created_at": "createdate",
@@ -177,6 +180,7 @@ HUBSPOT = Preset(
         "activities": (
             TableMap(
                 source="calls",
+                aliases=("engagement_call", "engagement_calls"),
                 columns={
                     **_ENGAGEMENT_COLUMNS,
                     "direction": "hs_call_direction",
@@ -193,6 +197,7 @@ HUBSPOT = Preset(
             ),
             TableMap(
                 source="emails",
+                aliases=("engagement_email", "engagement_emails"),
                 columns={
                     **_ENGAGEMENT_COLUMNS,
                     "direction": "hs_email_direction",
@@ -216,6 +221,7 @@ HUBSPOT = Preset(
             ),
             TableMap(
                 source="meetings",
+                aliases=("engagement_meeting", "engagement_meetings"),
                 columns={**_ENGAGEMENT_COLUMNS, "outcome": "hs_meeting_outcome"},
                 constants={"channel": "meeting", "direction": "outbound"},
                 values={
@@ -232,14 +238,20 @@ HUBSPOT = Preset(
         ),
         "stage_changes": TableMap(
             source="deal_stage_history",
-            columns={"opportunity_id": "deal_id", "stage": "dealstage", "entered_at": "timestamp"},
+            aliases=("deal_stage",),
+            columns={
+                "opportunity_id": "deal_id",
+                "stage": ("dealstage", "value"),
+                "entered_at": ("timestamp", "date_entered"),
+            },
             values={"stage": DEAL_STAGES},
             derive=(CollapseRepeats(key="opportunity_id", value="stage", order_by="entered_at"),),
         ),
         "opportunities": TableMap(
             source="deals",
+            aliases=("deal",),
             columns={
-                "opportunity_id": "hs_object_id",
+                "opportunity_id": ("hs_object_id", "deal_id", "id"),
                 "lead_id": "contact_id",
                 "account_id": "company_id",
                 "owner_id": "hubspot_owner_id",

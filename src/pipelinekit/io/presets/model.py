@@ -32,6 +32,7 @@ from pipelinekit.errors import ConfigError
 from pipelinekit.schema import TABLES
 
 __all__ = [
+    "Classify",
     "CollapseRepeats",
     "Condition",
     "Fill",
@@ -39,8 +40,10 @@ __all__ = [
     "Lookup",
     "Preset",
     "Rule",
+    "SourceLookup",
     "TableMap",
     "check_preset",
+    "name_key",
     "normalize",
 ]
 
@@ -57,6 +60,18 @@ def normalize(value: str) -> str:
     return value.strip().casefold()
 
 
+def name_key(value: str) -> str:
+    """How column and table names are matched: case-folded, without ``_``, ``-``,
+    spaces and dots, so an API name and its warehouse-sync snake_case name meet.
+
+    >>> name_key("CreatedDate") == name_key("created_date") == name_key("CREATEDDATE")
+    True
+    >>> name_key("Custom_Score__c") == name_key("custom_score_c")
+    True
+    """
+    return "".join(ch for ch in value.strip().casefold() if ch not in "_- .")
+
+
 def _frozen_mapping(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return dict(value)
 
@@ -66,6 +81,10 @@ def _strings(value: Iterable[str]) -> tuple[str, ...]:
 
 
 def _rules(value: Iterable[Rule]) -> tuple[Rule, ...]:
+    return tuple(value)
+
+
+def _lookups(value: Iterable[SourceLookup]) -> tuple[SourceLookup, ...]:
     return tuple(value)
 
 
@@ -137,7 +156,42 @@ class CollapseRepeats:
     order_by: str
 
 
-Rule: TypeAlias = Fill | Keep | Lookup | CollapseRepeats
+@attrs.frozen(kw_only=True)
+class Classify:
+    """Fill empty cells of ``column`` from regular expressions on ``source`` (another
+    mapped column, usually a helper): the first pattern that matches (case-insensitive,
+    from the start of the text) gives the value. With ``drop_unmatched`` a row whose
+    ``column`` stays empty is left out and counted in one ``unclassified_rows``
+    warning. Example: a Salesforce sync without ``TaskSubtype`` and ``Type`` tells
+    calls and emails apart by their ``Subject`` (``Call``, ``Email: ...``) and leaves
+    to-dos out.
+    """
+
+    column: str
+    source: str
+    patterns: Mapping[str, str] = attrs.field(converter=_frozen_mapping)
+    drop_unmatched: bool = False
+
+
+Rule: TypeAlias = Fill | Keep | Lookup | CollapseRepeats | Classify
+
+
+@attrs.frozen(kw_only=True)
+class SourceLookup:
+    """Add ``column`` to the ``source`` export from another export, when it lacks it.
+
+    ``source.column`` = ``from_source.value`` of the row whose ``from_key`` equals
+    ``source.key``. Example: a Salesforce sync's ``user`` table has ``user_role_id``
+    where a Data Loader export has ``UserRole.Name``, so the role name comes from the
+    ``user_role`` table.
+    """
+
+    source: str
+    column: str
+    key: str
+    from_source: str
+    from_key: str
+    value: str
 
 
 @attrs.frozen(kw_only=True)
@@ -148,11 +202,23 @@ class TableMap:
     ----------
     source
         The export's file name without suffix (``Lead`` reads ``Lead.csv``,
-        ``Lead.csv.gz`` or ``Lead.parquet``; matched case-insensitively).
+        ``Lead.csv.gz`` or ``Lead.parquet``). Names are matched by :func:`name_key`
+        (letter case, ``_`` and ``-`` do not count), also with a warehouse prefix
+        (``sf_``, ``salesforce_``, ``hubspot_``) or a ``_data`` suffix:
+        ``sf_opportunity_history_data`` reads ``OpportunityHistory``.
     columns
         Canonical column -> source column; a tuple takes the first non-empty of
-        several columns. Source column names are matched case-insensitively (Data
-        Loader writes ``OWNERID``).
+        several columns. Source column names are matched by
+        :func:`name_key`, so the API name ``CreatedDate`` also reads a sync's
+        ``created_date`` or ``CREATEDDATE``, and ``x`` also reads ``property_x``
+        (HubSpot syncs).
+    aliases
+        Other names of the same export (a warehouse sync's table names: HubSpot
+        ``deal`` for ``deals``).
+    fallbacks
+        Canonical column -> next-best source columns, read only when none of the
+        ``columns`` names is exported, with one ``fallback_source_column`` warning
+        (Salesforce ``Type`` when a sync lacks ``TaskSubtype``).
     values
         Canonical column -> {raw value: canonical value}; raw values are matched
         after trimming, case-insensitively. A raw value mapped to ``None`` becomes
@@ -173,6 +239,8 @@ class TableMap:
 
     source: str
     columns: Mapping[str, str | tuple[str, ...]] = attrs.field(converter=_frozen_mapping)
+    aliases: tuple[str, ...] = attrs.field(default=(), converter=_strings)
+    fallbacks: Mapping[str, tuple[str, ...]] = attrs.field(factory=dict, converter=_frozen_mapping)
     values: Mapping[str, Mapping[str, str | None]] = attrs.field(
         factory=dict, converter=_frozen_mapping
     )
@@ -184,7 +252,7 @@ class TableMap:
     def targets(self) -> set[str]:
         """Columns this map can produce (mapped, constant, filled or looked up)."""
         made = set(self.columns) | set(self.constants)
-        made |= {rule.column for rule in self.derive if isinstance(rule, Fill | Lookup)}
+        made |= {rule.column for rule in self.derive if isinstance(rule, Fill | Lookup | Classify)}
         return made
 
 
@@ -204,12 +272,14 @@ class Preset:
     ``tables`` maps a canonical table (or a ``_helper`` table used by lookups) to
     one :class:`TableMap` or several, whose rows are stacked (Salesforce ``Task``
     and ``Event`` both feed ``activities``). Tables are mapped and their rules run
-    in this order.
+    in this order. ``enrich`` adds columns to exports from other exports before
+    mapping (:class:`SourceLookup`).
     """
 
     name: str
     tables: Mapping[str, tuple[TableMap, ...]] = attrs.field(converter=_table_maps)
     description: str = ""
+    enrich: tuple[SourceLookup, ...] = attrs.field(default=(), converter=_lookups)
 
     def __attrs_post_init__(self) -> None:
         check_preset(self)
@@ -238,6 +308,8 @@ def _rule_columns(rule: Rule) -> list[str]:
         return [rule.column, *rule.when]
     if isinstance(rule, Lookup):
         return [rule.column, rule.on]
+    if isinstance(rule, Classify):
+        return [rule.column, rule.source]
     return [rule.key, rule.value, rule.order_by]
 
 
@@ -268,10 +340,10 @@ def _check_table_map(preset: Preset, table: str, table_map: TableMap) -> None:
     where = f"preset {preset.name!r}, {table} <- {table_map.source}"
     if not isinstance(table_map, TableMap):
         raise ConfigError(f"preset {preset.name!r}: tables[{table!r}] must hold TableMap objects")
-    for field in ("columns", "values", "constants", "scale"):
+    for field in ("columns", "values", "constants", "scale", "fallbacks"):
         _check_columns(f"{where} ({field})", table, list(getattr(table_map, field)))
     for rule in table_map.derive:
-        if not isinstance(rule, Fill | Keep | Lookup | CollapseRepeats):
+        if not isinstance(rule, Fill | Keep | Lookup | CollapseRepeats | Classify):
             raise ConfigError(f"{where}: derive holds {rule!r}, not a rule")
         _check_columns(f"{where} ({type(rule).__name__})", table, _rule_columns(rule))
         if isinstance(rule, Lookup):

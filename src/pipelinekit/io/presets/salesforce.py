@@ -30,17 +30,27 @@ Choices this preset makes (copy it and change them for your org):
   date edits) are collapsed.
 - A lead's campaign is its earliest ``CampaignMember`` row.
 - ``UserRole.Name`` decides ``role`` (:data:`ROLES`); users without a role (admins,
-  integration users) are skipped.
+  integration users) are skipped. A sync's ``user`` table has ``user_role_id``
+  instead: the role name then comes from its ``user_role`` table.
+- Warehouse syncs (Fivetran, Airbyte, Stitch) read without configuration: tables
+  ``lead``, ``task``, ``opportunity_history``, ... (also ``sf_lead_data`` and the
+  like) and snake_case columns (``created_date``, ``who_id``); rows with
+  ``is_deleted`` or ``_fivetran_deleted`` true are left out (one warning per table).
+  Without ``TaskSubtype`` the channel comes from ``Type``, and without that from the
+  ``Subject`` (:data:`SUBJECT_CHANNELS`); tasks that are neither a call nor an email
+  are left out (``unclassified_rows``).
 """
 
 from __future__ import annotations
 
 from pipelinekit.io.presets.model import (
+    Classify,
     CollapseRepeats,
     Fill,
     Keep,
     Lookup,
     Preset,
+    SourceLookup,
     TableMap,
 )
 
@@ -147,6 +157,16 @@ TASK_CHANNELS: dict[str, str | None] = {
     "Call": "call",
     "Email": "email",
     "ListEmail": "email",
+    # Task.Type values (read when a sync has no TaskSubtype): classified by Subject
+    "Other": None,
+    "Meeting": None,
+}
+
+#: ``Subject`` patterns that tell a call or an email (a sync without ``TaskSubtype``
+#: or ``Type``); tasks that match neither are to-dos and are left out.
+SUBJECT_CHANNELS: dict[str, str] = {
+    "call": r"(call|電話|架電|通話)",
+    "email": r"(e-?mail|メール|list email)",
 }
 
 #: ``CallType`` -> direction; ``Internal`` calls are skipped.
@@ -203,7 +223,19 @@ _TRUE = ("true", "1", "yes")
 
 SALESFORCE = Preset(
     name="salesforce",
-    description="Salesforce standard objects (Data Loader / report exports, API names)",
+    description="Salesforce standard objects (Data Loader / report exports with API "
+    "names, or a warehouse sync's snake_case tables)",
+    # a sync's user table has user_role_id where an export has UserRole.Name
+    enrich=(
+        SourceLookup(
+            source="User",
+            column="UserRole.Name",
+            key="UserRoleId",
+            from_source="UserRole",
+            from_key="Id",
+            value="Name",
+        ),
+    ),
     tables={
         "accounts": TableMap(
             source="Account",
@@ -272,6 +304,7 @@ SALESFORCE = Preset(
                     "owner_id": "OwnerId",
                     "occurred_at": ("CompletedDateTime", "CreatedDate"),
                     "channel": "TaskSubtype",
+                    "_subject": "Subject",
                     "direction": "CallType",
                     "outcome": "CallDisposition",
                     "duration_s": "CallDurationInSeconds",
@@ -282,7 +315,14 @@ SALESFORCE = Preset(
                     "outcome": CALL_OUTCOMES,
                 },
                 skip={"TaskSubtype": ("Task", "LinkedIn"), "CallType": ("Internal",)},
+                fallbacks={"channel": ("Type",)},
                 derive=(
+                    Classify(
+                        column="channel",
+                        source="_subject",
+                        patterns=SUBJECT_CHANNELS,
+                        drop_unmatched=True,
+                    ),
                     Keep(column="lead_id", prefixes=("00Q",)),
                     Keep(column="owner_id", prefixes=("005",)),
                     Fill(column="direction", value="outbound", when={"channel": "email"}),
