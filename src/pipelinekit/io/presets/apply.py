@@ -189,7 +189,10 @@ def read_preset(
         )
     folder = _check_folder(path, encoding)
     frames = _read_sources(folder, chosen, encoding, problems)
-    return _run(chosen, frames, tz=tz, strict=strict, problems=problems, suffix_names=True)
+    found = [file.name for file, _ in _source_files(folder)]
+    return _run(
+        chosen, frames, tz=tz, strict=strict, problems=problems, suffix_names=True, found=found
+    )
 
 
 def apply_preset(
@@ -477,6 +480,7 @@ class _Mapper:
             out[column] = constant
         for column, factor in table_map.scale.items():
             if column in out:
+                out[_RAW + column] = out[column]
                 out[column] = out[column].map(lambda v, f=factor: _scaled(v, f))
         out[_ROW] = rows[_ROW]
         out[_FILE] = rows[_FILE]
@@ -757,7 +761,7 @@ def _classify(
     def classify(value: Any) -> str | None:
         if _is_missing(value):
             return None
-        return next((v for v, p in compiled if p.match(str(value).strip())), None)
+        return next((v for v, p in compiled if p.search(str(value))), None)
 
     frame.loc[target, rule.column] = text[target].map(classify)
     unmatched = target & _empty(frame, rule.column)
@@ -889,6 +893,7 @@ def _run(
     problems: list[Problem],
     suffix_names: bool,
     db: Database | None = None,
+    found: list[str] | None = None,
 ) -> Dataset:
     mapper = _Mapper(preset, problems)
     for problem in problems:
@@ -907,7 +912,8 @@ def _run(
             table="leads",
             column=None,
             rule="missing_source_file",
-            message=f"no export for the leads table ({files}) as preset {preset.name!r} expects",
+            message=f"no export for the leads table ({files}) as preset {preset.name!r} expects"
+            + (f"; files found: {', '.join(found) or 'none'}" if found is not None else ""),
             hint=f"export {sources}, or choose another preset",
         )
         if db is not None:
@@ -968,6 +974,18 @@ def _canonical_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+#: Prefix of the helper column that keeps a scaled column's value as exported.
+_RAW = "_raw_"
+
+
+def _raw_value(frame: pd.DataFrame, position: int, column: str | None) -> str:
+    """``" (1000 in the export)"`` for a column the preset scaled, else ``""``."""
+    if column is None or _RAW + column not in frame.columns:
+        return ""
+    raw = frame.at[position, _RAW + column]
+    return "" if _is_missing(raw) else f" ({str(raw).strip()} in the export, scaled)"
+
+
 def _pointed_back(
     problems: list[Problem], totals: dict[Key, int], mapped: Mapping[str, _Mapped]
 ) -> tuple[list[Problem], dict[Key, int]]:
@@ -995,7 +1013,8 @@ def _pointed_back(
         if problem.rule == "required_value" and bool(frame.at[position, _UNMAPPED]):
             continue
         file, row = _where(frame, position)
-        out.append(attrs.evolve(problem, row=row, message=f"{problem.message} [{file}]"))
+        raw = _raw_value(frame, position, problem.column)
+        out.append(attrs.evolve(problem, row=row, message=f"{problem.message}{raw} [{file}]"))
     for table, result in mapped.items():
         frame = result.frame
         broken = frame[frame[_UNMAPPED].astype(bool)]

@@ -159,8 +159,8 @@ class CollapseRepeats:
 @attrs.frozen(kw_only=True)
 class Classify:
     """Fill empty cells of ``column`` from regular expressions on ``source`` (another
-    mapped column, usually a helper): the first pattern that matches (case-insensitive,
-    from the start of the text) gives the value. With ``drop_unmatched`` a row whose
+    mapped column, usually a helper): the first pattern found in the text
+    (case-insensitive, anywhere in it) gives the value. With ``drop_unmatched`` a row whose
     ``column`` stays empty is left out and counted in one ``unclassified_rows``
     warning. Example: a Salesforce sync without ``TaskSubtype`` and ``Type`` tells
     calls and emails apart by their ``Subject`` (``Call``, ``Email: ...``) and leaves
