@@ -54,7 +54,11 @@ def test_guide_examples_run(page: str, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_preset_guide_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     values = run_blocks(ROOT / "docs/guides/presets.md")
-    leads, origin, opportunities = values
+    leads, sync_warnings, synced, origin, opportunities = values
+    rules = [rule for _, rule, _ in sync_warnings]
+    assert rules.count("deleted_rows") == 1
+    assert rules.count("unclassified_rows") == 1
+    assert synced == (["00Q1", "00Q2"], ["call", "email"], ["inside"])
     assert leads["origin"].tolist() == ["inbound", "inbound", "outbound", "outbound", "inbound"]
     assert origin == "inbound"  # "Seminar" mapped by the adapted preset
     assert opportunities["lead_id"].tolist() == ["p1"]
