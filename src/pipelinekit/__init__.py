@@ -85,7 +85,7 @@ from pipelinekit.metrics.campaigns import (
     two_proportion_z_test,
 )
 from pipelinekit.metrics.curves import conversion_curve, conversion_curve_summary
-from pipelinekit.metrics.funnel import bottleneck, funnel
+from pipelinekit.metrics.funnel import FunnelExclusion, bottleneck, funnel
 from pipelinekit.metrics.history import (
     pipeline_movement,
     pipeline_movement_deals,
@@ -143,6 +143,7 @@ __all__ = [
     "Dataset",
     "Direction",
     "ForecastCategory",
+    "FunnelExclusion",
     "Lead",
     "Note",
     "Opportunity",

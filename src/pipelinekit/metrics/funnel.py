@@ -99,6 +99,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from enum import Enum
 from typing import Any, Literal, TypeVar, get_args
 
 import attrs
@@ -108,6 +109,7 @@ from pipelinekit import _compat as engine
 from pipelinekit._checks import check_choice, check_window
 from pipelinekit._exprs import flag, require_columns
 from pipelinekit.breakdowns import check_by, with_breakdown_columns
+from pipelinekit.domain import Channel, Direction, Outcome
 from pipelinekit.errors import ConfigError
 from pipelinekit.metrics._funnel_engine import (
     ANCHOR_COL,
@@ -140,8 +142,10 @@ from pipelinekit.rates import (
 
 __all__ = [
     "DEFAULT_STAGES",
+    "EXCLUDED",
     "FUNNEL_COLUMNS",
     "STAGE_COLUMNS",
+    "FunnelExclusion",
     "Mode",
     "Stage",
     "View",
@@ -183,6 +187,67 @@ class _Options:
     zero_division: ZeroDivision
     confidence: float
     tz: str
+    step_windows: tuple[timedelta | None, ...] = ()
+    exclusions: tuple[FunnelExclusion, ...] = ()
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        return (*MEASURES, EXCLUDED) if self.exclusions else MEASURES
+
+
+#: The output column of leads dropped by an exclusion (only with ``exclusions``).
+EXCLUDED = "excluded"
+_EXCLUDED_AT = "__pk_x"
+_EXCLUDED_COL = "__pk_excluded"
+
+
+@attrs.frozen(kw_only=True)
+class FunnelExclusion:
+    """An exclusion step of :func:`funnel`: leads with a matching activity between two
+    stages drop out of the funnel from the second stage on.
+
+    A lead is excluded at stage ``between[1]`` when it reached ``between[0]`` (at
+    ``e_a``), was still in the funnel at the stage before ``between[1]``, and has an
+    activity matching every given field (``channel``, ``outcome``, ``direction``)
+    with ``e_a <= occurred_at < e_b``, where ``e_b`` is its reach time of
+    ``between[1]`` or, when it has not reached it, the end of ``as_of`` (no bound
+    without ``as_of``). An activity at the very instant it reaches ``between[1]``
+    does not exclude it. Excluded leads are counted in the ``excluded`` column of
+    that stage, not as drop-offs.
+
+    >>> x = FunnelExclusion(between=("lead", "touched"), channel="call", outcome="wrong_number")
+    >>> x.between, x.outcome
+    (('lead', 'touched'), 'wrong_number')
+    """
+
+    between: tuple[str, str] = attrs.field(converter=tuple)
+    channel: str | None = None
+    outcome: str | None = None
+    direction: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if len(self.between) != 2:
+            raise ConfigError(f"FunnelExclusion.between must be two stages; got {self.between!r}")
+        fields: dict[str, type[Enum]] = {
+            "channel": Channel,
+            "outcome": Outcome,
+            "direction": Direction,
+        }
+        given = {name: getattr(self, name) for name in fields if getattr(self, name) is not None}
+        if not given:
+            raise ConfigError("FunnelExclusion needs a channel, an outcome or a direction")
+        for name, value in given.items():
+            allowed = [m.value for m in fields[name]]
+            check_choice(f"FunnelExclusion.{name}", value, allowed)
+
+    def predicate(self) -> nw.Expr:
+        """The activity rows this exclusion matches (null-safe)."""
+        parts = [
+            (nw.col(name) == value).fill_null(value=False)
+            for name in ("channel", "outcome", "direction")
+            if (value := getattr(self, name)) is not None
+        ]
+        return nw.all_horizontal(*parts, ignore_nulls=False)
 
 
 def _check_stages(stages: Sequence[str]) -> tuple[str, ...]:
@@ -204,6 +269,57 @@ def _check_stages(stages: Sequence[str]) -> tuple[str, ...]:
     return names
 
 
+def _check_step_windows(
+    stages: tuple[str, ...], step_windows: object
+) -> tuple[timedelta | None, ...]:
+    """Per stage, the window from the previous stage (None: no limit; the entry none)."""
+    if step_windows is None:
+        return ()
+    if isinstance(step_windows, Mapping):
+        unknown = [s for s in step_windows if s not in stages[1:]]
+        if unknown:
+            raise ConfigError(
+                f"step_windows: {', '.join(map(repr, unknown))} is not a stage after the "
+                f"entry; choose from {', '.join(map(repr, stages[1:]))}"
+            )
+        given = [step_windows.get(s) for s in stages[1:]]
+    elif isinstance(step_windows, Sequence) and not isinstance(step_windows, str):
+        given = list(step_windows)
+        if len(given) != len(stages) - 1:
+            raise ConfigError(
+                f"step_windows: give one window per step ({len(stages) - 1} for "
+                f"{len(stages)} stages) or a mapping stage -> window; got {len(given)}"
+            )
+    else:
+        raise ConfigError(
+            f"step_windows must be a mapping stage -> window or a sequence; got {step_windows!r}"
+        )
+    return (None, *[check_window(f"step_windows[{i + 1}]", w) for i, w in enumerate(given)])
+
+
+def _check_exclusions(
+    stages: tuple[str, ...], exclusions: object, activities: object
+) -> tuple[FunnelExclusion, ...]:
+    if exclusions is None:
+        return ()
+    items = (exclusions,) if isinstance(exclusions, FunnelExclusion) else exclusions
+    if not isinstance(items, Sequence) or not all(isinstance(x, FunnelExclusion) for x in items):
+        raise ConfigError(
+            f"exclusions must be FunnelExclusion objects (or a sequence of them); got "
+            f"{exclusions!r}"
+        )
+    for item in items:
+        a, b = item.between
+        if a not in stages or b not in stages or stages.index(a) >= stages.index(b):
+            raise ConfigError(
+                f"FunnelExclusion.between={item.between!r}: two stages of the funnel, in "
+                f"order; stages are {', '.join(map(repr, stages))}"
+            )
+    if items and activities is None:
+        raise ConfigError("exclusions need activities= (the activities they match)")
+    return tuple(items)
+
+
 def _options(
     *,
     stages: Sequence[str],
@@ -216,9 +332,15 @@ def _options(
     zero_division: str,
     confidence: float,
     tz: str,
+    step_windows: object = None,
+    exclusions: object = None,
+    activities: object = None,
 ) -> _Options:
+    checked = _check_stages(stages)
     return _Options(
-        stages=_check_stages(stages),
+        stages=checked,
+        step_windows=_check_step_windows(checked, step_windows),
+        exclusions=_check_exclusions(checked, exclusions, activities),
         by=check_by(by, reserved=RESERVED),
         freq=None if freq is None else check_freq(freq),
         mode=check_choice("mode", mode, get_args(Mode)),
@@ -246,6 +368,11 @@ def funnel(
     accounts: Any = None,
     opportunities: Any = None,
     tz: str = "Asia/Tokyo",
+    step_windows: Mapping[str, timedelta | int | None]
+    | Sequence[timedelta | int | None]
+    | None = None,
+    exclusions: FunnelExclusion | Sequence[FunnelExclusion] | None = None,
+    activities: Any = None,
 ) -> FrameT:
     """Stage counts, step and overall conversion and time to convert (ファネル).
 
@@ -289,11 +416,27 @@ def funnel(
     tz
         Time zone that tz-aware stage timestamps are converted to (naive ones are
         taken as local wall-clock time).
+    step_windows
+        Per-step conversion windows: a mapping stage -> window (timedelta or whole
+        days; stages after the entry) or one window per step in stage order (None =
+        no limit). A stage counts only when reached before the previous stage's reach
+        time + its window (end exclusive, as ``window``); a lead that misses a step
+        reaches no later stage. Combines with ``window`` (both must hold).
+    exclusions
+        :class:`FunnelExclusion` steps (one or a sequence): leads with a matching
+        activity between two stages drop out from the second stage on and are
+        counted in an extra ``excluded`` column of that stage. Needs ``activities``.
+    activities
+        Canonical activities (``lead_id``, ``occurred_at`` and the columns the
+        exclusions match), same frame library as ``journey``.
 
     Returns
     -------
     Frame of the caller's kind: the ``by`` columns, ``period`` (with ``freq``),
-    ``stage``, ``stage_index`` (0 = entry), ``count``, ``step_numerator``,
+    ``stage``, ``stage_index`` (0 = entry), ``count`` (with ``exclusions``, then
+    ``excluded``: the leads that reached the previous stage and were excluded at
+    this one, so ``step_denominator = step_numerator + excluded + dropped``),
+    ``step_numerator``,
     ``step_denominator``, ``step_rate``, ``step_ci_low``, ``step_ci_high``, the same
     five ``overall_*`` columns, ``median_days``, ``p75_days``, ``p90_days`` and
     ``mature``; one row per group, period and stage (zero rows included), sorted
@@ -325,13 +468,20 @@ def funnel(
         zero_division=zero_division,
         confidence=confidence,
         tz=tz,
+        step_windows=step_windows,
+        exclusions=exclusions,
+        activities=activities,
     )
-    extra = [t for t in (accounts, opportunities) if t is not None]
+    acts = activities if opts.exclusions else None
+    extra = [t for t in (accounts, opportunities, acts) if t is not None]
     lazies, session = engine.enter([journey, *extra], function="funnel")
     it = iter(lazies[1:])
     lf_accounts = next(it) if accounts is not None else None
     lf_opps = next(it) if opportunities is not None else None
-    result = _funnel(lazies[0], opts, accounts=lf_accounts, opportunities=lf_opps)
+    lf_acts = next(it) if acts is not None else None
+    result = _funnel(
+        lazies[0], opts, accounts=lf_accounts, opportunities=lf_opps, activities=lf_acts
+    )
     if opts.zero_division == "raise":
         raise_on_zero(session, result, ("step_denominator", "overall_denominator"), "funnel")
     return session.finish(result)  # type: ignore[no-any-return]
@@ -352,6 +502,11 @@ def funnel_frames(
     accounts: nw.LazyFrame[Any] | None = None,
     opportunities: nw.LazyFrame[Any] | None = None,
     tz: str = "Asia/Tokyo",
+    step_windows: Mapping[str, timedelta | int | None]
+    | Sequence[timedelta | int | None]
+    | None = None,
+    exclusions: FunnelExclusion | Sequence[FunnelExclusion] | None = None,
+    activities: nw.LazyFrame[Any] | None = None,
 ) -> nw.LazyFrame[Any]:
     """:func:`funnel` on narwhals lazy frames already on one engine (sorted).
 
@@ -368,8 +523,13 @@ def funnel_frames(
         zero_division=zero_division,
         confidence=confidence,
         tz=tz,
+        step_windows=step_windows,
+        exclusions=exclusions,
+        activities=activities,
     )
-    return _funnel(journey, opts, accounts=accounts, opportunities=opportunities)
+    return _funnel(
+        journey, opts, accounts=accounts, opportunities=opportunities, activities=activities
+    )
 
 
 # ------------------------------------------------------------------ the funnel engine
@@ -381,6 +541,7 @@ def _funnel(
     *,
     accounts: nw.LazyFrame[Any] | None,
     opportunities: nw.LazyFrame[Any] | None,
+    activities: nw.LazyFrame[Any] | None = None,
 ) -> nw.LazyFrame[Any]:
     columns = [STAGE_COLUMNS[s] for s in opts.stages]
     require_columns(journey, "journey", ["lead_id", *columns])
@@ -389,11 +550,17 @@ def _funnel(
         journey, opts.by, accounts=accounts, opportunities=opportunities
     )
     wide = _reach(journey, columns, opts)
+    if opts.step_windows:
+        wide = _step_windows(wide, opts)
+    if opts.exclusions:
+        assert activities is not None
+        wide = _excluded(wide, activities, opts)
     if opts.freq is not None:  # the anchor's period once per lead, not once per stage
         wide = wide.with_columns(
             period_start(nw.col("__pk_e0"), opts.freq).alias(ANCHOR_PERIOD_COL)
         )
     long = engine.fan_out(_long(engine.fan_out(wide), len(columns), opts.by))
+    excluded = nw.col(_EXCLUDED_COL)
     period = opts.freq is not None
     keys = [*opts.by, *(["period"] if period else []), "mature"]
     if opts.view == "cohort":
@@ -407,6 +574,7 @@ def _funnel(
                 "step_denominator": nw.col(REACHED_PREV_COL),
                 "overall_numerator": nw.col(REACHED_COL),
                 "overall_denominator": nw.lit(1),
+                EXCLUDED: excluded,
             },
             quantiles=True,
         )
@@ -422,7 +590,11 @@ def _funnel(
                 long.filter(nw.col(REACHED_PREV_COL) == 1),
                 opts,
                 key_time=REACH_PREV_AT_COL,
-                measures={"step_numerator": nw.col(REACHED_COL), "step_denominator": nw.lit(1)},
+                measures={
+                    "step_numerator": nw.col(REACHED_COL),
+                    "step_denominator": nw.lit(1),
+                    EXCLUDED: excluded,
+                },
                 quantiles=True,
             ),
             *_piece(
@@ -436,12 +608,17 @@ def _funnel(
             ),
         ]
     table = aggregate_stages(
-        pieces, keys, opts.stages, quantiles=True, complete=opts.view == "period"
+        pieces,
+        keys,
+        opts.stages,
+        quantiles=True,
+        complete=opts.view == "period",
+        measures=opts.measures,
     )
     return finish_stage_table(
         table,
         leading=keys[:-1],
-        counts=("count",),
+        counts=("count", EXCLUDED) if opts.exclusions else ("count",),
         trailing=(*QUANTILES, "mature"),
         sort_keys=keys,
         zero_division=opts.zero_division,
@@ -511,6 +688,85 @@ def _reach(journey: nw.LazyFrame[Any], columns: Sequence[str], opts: _Options) -
     )
 
 
+def _without_stages(wide: nw.LazyFrame[Any], n: int, keep: Any) -> nw.LazyFrame[Any]:
+    """Stage ``k``'s reach time (and epoch microseconds) kept where ``keep(k)`` holds."""
+    columns = []
+    for k in range(1, n):
+        kept = keep(k)
+        columns += [
+            nw.when(kept).then(nw.col(f"__pk_e{k}")).alias(f"__pk_e{k}"),
+            nw.when(kept).then(nw.col(f"__pk_u{k}")).alias(f"__pk_u{k}"),
+        ]
+    return wide.with_columns(*columns)
+
+
+def _step_windows(wide: nw.LazyFrame[Any], opts: _Options) -> nw.LazyFrame[Any]:
+    """Each stage reached before the previous one's reach time + its step window; a
+    lead that misses a step reaches no later stage (stages are applied in order)."""
+    for k in range(1, len(opts.stages)):
+        previous, current = nw.col(f"__pk_e{k - 1}"), nw.col(f"__pk_e{k}")
+        window = opts.step_windows[k]
+        kept = ~previous.is_null()
+        if window is not None:
+            kept = kept & (current < previous + window).fill_null(value=False)
+        wide = wide.with_columns(
+            nw.when(kept).then(current).alias(f"__pk_e{k}"),
+            nw.when(kept).then(nw.col(f"__pk_u{k}")).alias(f"__pk_u{k}"),
+        )
+    return wide
+
+
+def _excluded(
+    wide: nw.LazyFrame[Any], activities: nw.LazyFrame[Any], opts: _Options
+) -> nw.LazyFrame[Any]:
+    """Per lead the stage it is excluded at (``_EXCLUDED_AT``; the earliest one), and
+    every stage from there on not reached (see :class:`FunnelExclusion`)."""
+    n = len(opts.stages)
+    fields = {
+        f for x in opts.exclusions for f in ("channel", "outcome", "direction") if getattr(x, f)
+    }
+    require_columns(activities, "activities", ["lead_id", "occurred_at", *sorted(fields)])
+    acts = engine.to_local_naive(activities, ["occurred_at"], tz=opts.tz, table="activities")
+    id_type = wide.collect_schema()[ID_COL]
+    marks = [flag(x.predicate()).alias(f"__pk_xm{j}") for j, x in enumerate(opts.exclusions)]
+    acts = (
+        acts.filter(~nw.col("lead_id").is_null())
+        .select(
+            nw.col("lead_id").cast(id_type).alias(ID_COL),
+            nw.col("occurred_at").cast(nw.Datetime("us")).alias("__pk_at"),
+            *marks,
+        )
+        .filter(
+            nw.any_horizontal(
+                *[nw.col(f"__pk_xm{j}") == 1 for j in range(len(marks))], ignore_nulls=True
+            )
+        )
+    )
+    e = [nw.col(f"__pk_e{k}") for k in range(n)]
+    at = nw.col("__pk_at")
+    hits = []
+    for j, exclusion in enumerate(opts.exclusions):
+        a, b = (opts.stages.index(s) for s in exclusion.between)
+        inside = (at >= e[a]) & ~e[b - 1].is_null()
+        if opts.cutoff is not None:
+            inside = inside & (at < nw.coalesce(e[b], nw.lit(opts.cutoff)))
+        else:
+            inside = inside & (e[b].is_null() | (at < e[b]))
+        hit = (nw.col(f"__pk_xm{j}") == 1) & inside.fill_null(value=False)
+        hits.append(nw.when(hit).then(nw.lit(b)).otherwise(nw.lit(n)).cast(nw.Int64))
+    per_lead = (
+        acts.join(wide.select(ID_COL, *[f"__pk_e{k}" for k in range(n)]), on=ID_COL, how="inner")
+        .select(nw.col(ID_COL), nw.min_horizontal(*hits).alias(_EXCLUDED_AT))
+        .group_by(ID_COL)
+        .agg(nw.col(_EXCLUDED_AT).min())
+        .filter(nw.col(_EXCLUDED_AT) < n)
+    )
+    wide = wide.join(per_lead, on=ID_COL, how="left")
+    return _without_stages(
+        wide, n, lambda k: nw.col(_EXCLUDED_AT).is_null() | (nw.col(_EXCLUDED_AT) > k)
+    )
+
+
 def _long(wide: nw.LazyFrame[Any], n: int, by: Sequence[str]) -> nw.LazyFrame[Any]:
     """One row per entrant and stage: reached flags, reach times, days from the previous.
 
@@ -534,6 +790,11 @@ def _long(wide: nw.LazyFrame[Any], n: int, by: Sequence[str]) -> nw.LazyFrame[An
             (nw.col(u[k]) - nw.col(u[k - 1]) if k else nw.lit(None))
             .cast(nw.Int64)
             .alias(DURATION_US_COL),
+            *(
+                [flag((nw.col(_EXCLUDED_AT) == k).fill_null(value=False)).alias(_EXCLUDED_COL)]
+                if _EXCLUDED_AT in names
+                else []
+            ),
         )
         for k in range(n)
     ]
@@ -587,7 +848,7 @@ def _piece(
     main = keyed.select(
         *[nw.col(k) for k in keys],
         nw.col(K_COL),
-        *[measures.get(m, nw.lit(0)).cast(nw.Int64).alias(m) for m in MEASURES],
+        *[measures.get(m, nw.lit(0)).cast(nw.Int64).alias(m) for m in opts.measures],
         *quantile_columns(present=False),
     )
     if not quantiles:
@@ -603,7 +864,7 @@ def _piece(
         .select(
             *[nw.col(k) for k in keys],
             nw.col(K_COL),
-            *[nw.lit(0).cast(nw.Int64).alias(m) for m in MEASURES],
+            *[nw.lit(0).cast(nw.Int64).alias(m) for m in opts.measures],
             *quantile_columns(present=True),
         )
     )
