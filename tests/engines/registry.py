@@ -29,6 +29,7 @@ import pandas as pd
 import pipelinekit.metrics
 from pipelinekit import Dataset
 from pipelinekit.journey import journey
+from pipelinekit.metrics.funnel import FunnelExclusion
 from pipelinekit.reporting.build import build_report
 from pipelinekit.reporting.sections import SECTIONS, build_section
 
@@ -245,6 +246,34 @@ REGISTRY: dict[str, list[Recipe]] = {
                 "opportunities": T("opportunities"),
             },
             label="account and opportunity breakdowns",
+        ),
+        Recipe(
+            ("journey",),
+            {
+                **_BASE,
+                "freq": "month",
+                "activities": T("activities"),
+                "exclusions": (
+                    FunnelExclusion(
+                        between=("touched", "connected"), channel="call", outcome="wrong_number"
+                    ),
+                    FunnelExclusion(between=("lead", "sql"), channel="email", outcome="bounced"),
+                ),
+                "step_windows": {"touched": 2, "sql": 30},
+            },
+            label="exclusions and step windows",
+        ),
+        Recipe(
+            ("journey",),
+            {
+                **_BASE,
+                "view": "period",
+                "freq": "week",
+                "activities": T("activities"),
+                "exclusions": FunnelExclusion(between=("lead", "connected"), direction="inbound"),
+                "step_windows": (None, 7, None, None, None),
+            },
+            label="period view with an exclusion",
         ),
     ],
     "metrics.funnel.bottleneck": [

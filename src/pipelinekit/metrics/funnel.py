@@ -742,7 +742,22 @@ def _excluded(
             )
         )
     )
-    e = [nw.col(f"__pk_e{k}") for k in range(n)]
+    # The activities are stacked under the leads (not joined), so the leads' plan is
+    # read once: each lead's reach times reach its activity rows by a window over the
+    # lead id (a join of the leads with themselves multiplies the SQL plans).
+    schema = wide.collect_schema()
+    kind = "__pk_kind"
+    leads = wide.with_columns(
+        nw.lit(0).cast(nw.Int64).alias(kind),
+        nw.lit(None).cast(nw.Datetime("us")).alias("__pk_at"),
+        *[nw.lit(0).cast(nw.Int64).alias(f"__pk_xm{j}") for j in range(len(marks))],
+    )
+    rows = acts.with_columns(
+        nw.lit(1).cast(nw.Int64).alias(kind),
+        *[nw.lit(None).cast(dtype).alias(name) for name, dtype in schema.items() if name != ID_COL],
+    ).select(*leads.collect_schema().names())
+    both = nw.concat([leads, rows], how="vertical")
+    e = [nw.col(f"__pk_e{k}").max().over(ID_COL) for k in range(n)]
     at = nw.col("__pk_at")
     hits = []
     for j, exclusion in enumerate(opts.exclusions):
@@ -754,16 +769,17 @@ def _excluded(
             inside = inside & (e[b].is_null() | (at < e[b]))
         hit = (nw.col(f"__pk_xm{j}") == 1) & inside.fill_null(value=False)
         hits.append(nw.when(hit).then(nw.lit(b)).otherwise(nw.lit(n)).cast(nw.Int64))
-    per_lead = (
-        acts.join(wide.select(ID_COL, *[f"__pk_e{k}" for k in range(n)]), on=ID_COL, how="inner")
-        .select(nw.col(ID_COL), nw.min_horizontal(*hits).alias(_EXCLUDED_AT))
-        .group_by(ID_COL)
-        .agg(nw.col(_EXCLUDED_AT).min())
-        .filter(nw.col(_EXCLUDED_AT) < n)
+    first = (
+        both.with_columns(nw.min_horizontal(*hits).alias("__pk_hit"))
+        .with_columns(nw.col("__pk_hit").min().over(ID_COL).alias(_EXCLUDED_AT))
+        .filter(nw.col(kind) == 0)
+        .with_columns(
+            nw.when(nw.col(_EXCLUDED_AT) < n).then(nw.col(_EXCLUDED_AT)).alias(_EXCLUDED_AT)
+        )
+        .select(*schema.names(), _EXCLUDED_AT)
     )
-    wide = wide.join(per_lead, on=ID_COL, how="left")
     return _without_stages(
-        wide, n, lambda k: nw.col(_EXCLUDED_AT).is_null() | (nw.col(_EXCLUDED_AT) > k)
+        first, n, lambda k: nw.col(_EXCLUDED_AT).is_null() | (nw.col(_EXCLUDED_AT) > k)
     )
 
 
