@@ -21,6 +21,7 @@ PAGES = [
     "docs/guides/presets.md",
     "docs/guides/report.md",
     "docs/concepts/funnel-modes.md",
+    "docs/metrics/funnel.md",
     "docs/metrics/curves.md",
     "docs/metrics/transitions.md",
     "docs/metrics/attribution.md",
@@ -158,3 +159,11 @@ def test_targets_page_values(monkeypatch: pytest.MonkeyPatch) -> None:
     assert round(coverage["coverage_needed"].iloc[0], 2) == 3.55
     rep = accuracy[accuracy["level"] == "rep"].iloc[0]
     assert (rep["quota_count"], round(rep["wape"], 3)) == (72, 0.717)
+
+
+def test_funnel_page_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    values = run_blocks(ROOT / "docs/metrics/funnel.md")
+    table = next(v for v in values if isinstance(v, pd.DataFrame) and "excluded" in v)
+    assert table["count"].tolist()[:3] == [2000, 1380, 912]
+    assert table["excluded"].tolist()[2] == 203
