@@ -264,3 +264,20 @@ def test_a_synced_duckdb_database_reads_like_the_export(tmp_path: Path) -> None:
             )
     synced = read_preset(path, "salesforce", schema="salesforce")
     _same_tables(read_preset(SF, "salesforce"), synced)
+
+
+def test_cli_validates_and_reports_a_synced_hubspot_export(tmp_path: Path, capsys: Any) -> None:
+    folder = hubspot_sync(tmp_path)
+    contacts = _read(folder / "contact.csv")
+    contacts["_fivetran_deleted"] = ["true"] + ["false"] * (len(contacts) - 1)
+    _write(contacts, folder / "contact.csv")
+    assert main(["validate", str(folder), "--preset", "hubspot"]) == 0
+    said = capsys.readouterr()
+    text = said.out + said.err
+    assert "deleted_rows" in text
+    assert f"is valid ({len(contacts) - 1} leads" in text
+    out = tmp_path / "report.html"
+    code = main(["report", str(folder), "--preset", "hubspot", "--as-of", "2025-06-30",
+                 "--format", "html", "-o", str(out)])  # fmt: skip
+    assert code == 0
+    assert "<html" in out.read_text(encoding="utf-8")
