@@ -505,7 +505,9 @@ def test_a_file_that_is_not_a_database(
     path.write_bytes(content)
     with pytest.raises(ConfigError) as caught:
         pk.read_dataset(path)
-    assert str(caught.value).startswith(f"{name} is not a DuckDB database file ({message})")
+    assert str(caught.value).startswith(
+        f"{name} is not a directory of tables and not a DuckDB database file ({message})"
+    )
     code, _, err = run(capsys, "validate", str(path))
     assert code == 2
     assert err == f"error: {caught.value}\n"

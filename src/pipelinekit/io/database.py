@@ -242,7 +242,7 @@ def _check_file(path: Path) -> None:
         header = handle.read(_MAGIC_OFFSET + len(_MAGIC))
     if header[_MAGIC_OFFSET:] != _MAGIC:
         raise ConfigError(
-            f"{path.name} is not a DuckDB database file "
+            f"{path.name} is not a directory of tables and not a DuckDB database file "
             f"({'empty' if not header else 'no DuckDB header'}); pass a directory of "
             "CSV / Parquet tables or a database written by DuckDB"
         )
