@@ -281,3 +281,46 @@ def test_cli_validates_and_reports_a_synced_hubspot_export(tmp_path: Path, capsy
                  "--format", "html", "-o", str(out)])  # fmt: skip
     assert code == 0
     assert "<html" in out.read_text(encoding="utf-8")
+
+
+def test_hubspot_sync_with_association_and_team_tables(tmp_path: Path) -> None:
+    """Fivetran keeps an engagement's or a deal's contact and company, and an owner's
+    team, in tables of their own; they fill the same canonical columns."""
+    folder = hubspot_sync(tmp_path)
+    links: dict[str, list[dict[str, str]]] = {}
+    for table, key in [
+        ("engagement_call", "engagement_id"),
+        ("engagement_email", "engagement_id"),
+        ("engagement_meeting", "engagement_id"),
+        ("deal", "deal_id"),
+    ]:
+        frame = _read(folder / f"{table}.csv").rename(columns={"id": key})
+        prefix = "engagement" if key == "engagement_id" else "deal"
+        for other in ("contact_id", "company_id"):
+            rows = frame[[key, other]]
+            links.setdefault(f"{prefix}_{other[:-3]}", []).extend(rows.to_dict("records"))
+        _write(frame.drop(columns=["contact_id", "company_id"]), folder / f"{table}.csv")
+    for name, rows in links.items():
+        value = f"{name.split('_')[1]}_id"
+        # a later second association of the first record: the first row wins
+        extra = [{**rows[0], value: "0"}]
+        _write(pd.DataFrame(rows + extra), folder / f"{name}.csv")
+    owners = _read(folder / "owner.csv").rename(columns={"id": "owner_id"})
+    teams = sorted(set(owners["team"]) - {""})
+    team_ids = {team: str(100 + i) for i, team in enumerate(teams)}
+    _write(pd.DataFrame({"id": list(team_ids.values()), "name": teams}), folder / "team.csv")
+    member = owners[owners["team"] != ""]
+    _write(
+        pd.DataFrame(
+            {
+                "owner_id": list(member["owner_id"]) * 2,
+                "team_id": [team_ids[t] for t in member["team"]] + ["999"] * len(member),
+                "is_team_primary": ["true"] * len(member) + ["false"] * len(member),
+            }
+        ),
+        folder / "owner_team.csv",
+    )
+    _write(owners.drop(columns="team"), folder / "owner.csv")
+    export = read_preset(HS, "hubspot")
+    synced = read_preset(folder, "hubspot")
+    _same_tables(export, synced)

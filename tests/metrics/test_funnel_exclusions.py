@@ -19,7 +19,7 @@ from pipelinekit.metrics.funnel import STAGE_COLUMNS
 
 from ..strategies import datasets
 
-EXAMPLES = int(os.environ.get("PIPELINEKIT_PROPERTY_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("PIPELINEKIT_PROPERTY_EXAMPLES", "15"))
 WRONG_NUMBER = FunnelExclusion(
     between=("touched", "connected"), channel="call", outcome="wrong_number"
 )

@@ -19,7 +19,7 @@ import pipelinekit as pk
 from pipelinekit import ConfigError, SchemaError
 from pipelinekit.rates import ZeroDenominatorError
 
-EXAMPLES = int(os.environ.get("PIPELINEKIT_PROPERTY_EXAMPLES", "40"))
+EXAMPLES = int(os.environ.get("PIPELINEKIT_PROPERTY_EXAMPLES", "20"))
 
 
 def _ts(values: list[str | None]) -> pd.Series:

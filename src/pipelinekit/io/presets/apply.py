@@ -742,7 +742,12 @@ def _enrich(frames: dict[str, pd.DataFrame], rule: SourceLookup) -> None:
     if columns.find(rule.column) is not None or None in (key, from_key, value):
         return
     known = other[~other[from_key].map(_is_missing).astype(bool)]
-    found = dict(zip(known[from_key], known[value], strict=True))
+    for column, accepted in rule.where.items():
+        actual = other_columns.find(column)
+        if actual is not None:
+            known = known[known[actual].map(lambda v, a=accepted: _matches(v, a)).astype(bool)]
+    first = known.drop_duplicates(from_key, keep="first")
+    found = dict(zip(first[from_key], first[value], strict=True))
     frames[rule.source] = target.assign(**{rule.column: target[key].map(found)})
 
 

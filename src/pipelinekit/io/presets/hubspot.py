@@ -32,7 +32,15 @@ Choices this preset makes (copy it and change them for your portal):
 
 from __future__ import annotations
 
-from pipelinekit.io.presets.model import CollapseRepeats, Fill, Keep, Lookup, Preset, TableMap
+from pipelinekit.io.presets.model import (
+    CollapseRepeats,
+    Fill,
+    Keep,
+    Lookup,
+    Preset,
+    SourceLookup,
+    TableMap,
+)
 
 __all__ = [
     "CALL_OUTCOMES",
@@ -136,8 +144,54 @@ _ENGAGEMENT_COLUMNS = {
     "occurred_at": "hs_timestamp",
 }
 
+
+def _associations() -> tuple[SourceLookup, ...]:
+    """Fivetran's association tables: an engagement's or a deal's contact and company
+    (the first row per record) when the synced object table has no such column."""
+    lookups = []
+    for source, table, key in (
+        ("calls", "engagement", "engagement_id"),
+        ("emails", "engagement", "engagement_id"),
+        ("meetings", "engagement", "engagement_id"),
+        ("deals", "deal", "deal_id"),
+    ):
+        for other in ("contact", "company"):
+            lookups.append(
+                SourceLookup(
+                    source=source,
+                    column=f"{other}_id",
+                    key=key,
+                    from_source=f"{table}_{other}",
+                    from_key=key,
+                    value=f"{other}_id",
+                )
+            )
+    return tuple(lookups)
+
+
 HUBSPOT = Preset(
     name="hubspot",
+    # warehouse syncs: associations and the owner's team live in their own tables
+    enrich=(
+        *_associations(),
+        SourceLookup(
+            source="owners",
+            column="team_id",
+            key="owner_id",
+            from_source="owner_team",
+            from_key="owner_id",
+            value="team_id",
+            where={"is_team_primary": ("true", "1")},
+        ),
+        SourceLookup(
+            source="owners",
+            column="team",
+            key="team_id",
+            from_source="team",
+            from_key="id",
+            value="name",
+        ),
+    ),
     description="HubSpot CRM objects (internal property names: API or warehouse sync)",
     tables={
         "accounts": TableMap(

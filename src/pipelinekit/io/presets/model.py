@@ -180,10 +180,10 @@ Rule: TypeAlias = Fill | Keep | Lookup | CollapseRepeats | Classify
 class SourceLookup:
     """Add ``column`` to the ``source`` export from another export, when it lacks it.
 
-    ``source.column`` = ``from_source.value`` of the row whose ``from_key`` equals
-    ``source.key``. Example: a Salesforce sync's ``user`` table has ``user_role_id``
-    where a Data Loader export has ``UserRole.Name``, so the role name comes from the
-    ``user_role`` table.
+    ``source.column`` = ``from_source.value`` of the first row (in the file) whose
+    ``from_key`` equals ``source.key`` and where ``where`` holds. Example: a
+    Salesforce sync's ``user`` table has ``user_role_id`` where a Data Loader export
+    has ``UserRole.Name``, so the role name comes from the ``user_role`` table.
     """
 
     source: str
@@ -192,6 +192,7 @@ class SourceLookup:
     from_source: str
     from_key: str
     value: str
+    where: Condition = attrs.field(factory=dict, converter=_condition)
 
 
 @attrs.frozen(kw_only=True)
