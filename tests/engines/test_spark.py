@@ -178,7 +178,7 @@ def _dask_dataset(frames: dict[str, Any], data: EngineDataset) -> Any:
     from pipelinekit import Dataset
 
     names = ("leads", "activities", "opportunities", "accounts", "reps", "campaigns")
-    extra = ("stage_changes", "campaign_members", "opportunity_history")
+    extra = ("stage_changes", "campaign_members", "opportunity_history", "quotas")
     tables = {n: frames[n] for n in (*names, *extra)}
     return Dataset(**tables, tz=data.tz, validated=True)
 

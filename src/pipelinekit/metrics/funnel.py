@@ -770,7 +770,10 @@ def _excluded(
         hit = (nw.col(f"__pk_xm{j}") == 1) & inside.fill_null(value=False)
         hits.append(nw.when(hit).then(nw.lit(b)).otherwise(nw.lit(n)).cast(nw.Int64))
     first = (
-        both.with_columns(nw.min_horizontal(*hits).alias("__pk_hit"))
+        # one exclusion: its hit itself (PySpark's least() needs two columns)
+        both.with_columns(
+            (hits[0] if len(hits) == 1 else nw.min_horizontal(*hits)).alias("__pk_hit")
+        )
         .with_columns(nw.col("__pk_hit").min().over(ID_COL).alias(_EXCLUDED_AT))
         .filter(nw.col(kind) == 0)
         .with_columns(
