@@ -537,6 +537,25 @@ def _total(rows: Sequence[dict[str, Any]], column: str) -> float:
     return math.fsum(r[column] for r in rows)
 
 
+def _rolled_up(
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    sums: Sequence[str],
+    counts: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """One row per roll-up group: its keys, ``quota_count``, the float ``sums``
+    (exactly rounded) and the integer ``counts`` of its member rows."""
+    return [
+        {
+            **group,
+            "quota_count": len(members),
+            **{c: _total(members, c) for c in sums},
+            **{c: sum(m[c] for m in members) for c in counts},
+        }
+        for group, members in _grouped(rows, keys)
+    ]
+
+
 # ------------------------------------------------------------------ public API
 
 
@@ -653,40 +672,32 @@ def quota_attainment(
     )
     out = []
     for q in rows:
-        actual = sums.get(q.index, (0.0, 0))[0]
         share = _elapsed_share(q, day, pace, country)
-        expected = q.target * share
-        out.append(
-            {
-                **_holder_row(q),
-                "status": q.status(day),
-                "target": q.target,
-                "actual": actual,
-                "attainment": _ratio(actual, q.target, zero_division, "attainment"),
-                "elapsed_share": share,
-                "expected_to_date": expected,
-                "pace": _ratio(actual, expected, zero_division, "pace"),
-            }
-        )
+        row = {
+            **_holder_row(q),
+            "status": q.status(day),
+            "target": q.target,
+            "actual": sums.get(q.index, (0.0, 0))[0],
+            "elapsed_share": share,
+            "expected_to_date": q.target * share,
+        }
+        out.append(_with_attainment(row, zero_division))
     if keys is None:
         return _finish(inputs, out, _ATTAINMENT_COLUMNS)  # type: ignore[no-any-return]
-    rolled = []
-    for group, members in _grouped(out, keys):
-        target, actual = _total(members, "target"), _total(members, "actual")
-        expected = _total(members, "expected_to_date")
-        rolled.append(
-            {
-                **group,
-                "quota_count": len(members),
-                "target": target,
-                "actual": actual,
-                "attainment": _ratio(actual, target, zero_division, "attainment"),
-                "expected_to_date": expected,
-                "pace": _ratio(actual, expected, zero_division, "pace"),
-            }
-        )
+    rolled = [
+        _with_attainment(row, zero_division)
+        for row in _rolled_up(out, keys, ("target", "actual", "expected_to_date"))
+    ]
     columns = ["level", "metric", *keys, "quota_count", "target", "actual", "attainment"]
     return _finish(inputs, rolled, [*columns, "expected_to_date", "pace"])  # type: ignore[no-any-return]
+
+
+def _with_attainment(row: dict[str, Any], zero_division: ZeroDivision) -> dict[str, Any]:
+    """``row`` with ``attainment`` = actual / target and ``pace`` = actual / expected."""
+    actual = row["actual"]
+    row["attainment"] = _ratio(actual, row["target"], zero_division, "attainment")
+    row["pace"] = _ratio(actual, row["expected_to_date"], zero_division, "pace")
+    return row
 
 
 _ATTAINMENT_COLUMNS = [
@@ -850,15 +861,7 @@ def pipeline_coverage(
             }
         )
     if keys is not None:
-        out = [
-            {
-                **group,
-                "quota_count": len(members),
-                **{c: _total(members, c) for c in ("target", "actual", "pipeline")},
-                "pipeline_count": sum(m["pipeline_count"] for m in members),
-            }
-            for group, members in _grouped(out, keys)
-        ]
+        out = _rolled_up(out, keys, ("target", "actual", "pipeline"), ("pipeline_count",))
     for row in out:
         remaining = row["target"] - row["actual"]
         row["remaining"] = remaining
@@ -1043,10 +1046,7 @@ def forecast_accuracy(
         row["abs_error"] = abs(row["error"])
     measures = ["forecast", "actual", "error", "abs_error"]
     if keys is not None:
-        out = [
-            {**group, "quota_count": len(members), **{c: _total(members, c) for c in measures}}
-            for group, members in _grouped(out, keys)
-        ]
+        out = _rolled_up(out, keys, measures)
         for row in out:
             row["wape"] = _ratio(row["abs_error"], row["actual"], zero_division, "wape")
     for row in out:
