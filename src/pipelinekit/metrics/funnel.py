@@ -688,16 +688,12 @@ def _reach(journey: nw.LazyFrame[Any], columns: Sequence[str], opts: _Options) -
     )
 
 
-def _without_stages(wide: nw.LazyFrame[Any], n: int, keep: Any) -> nw.LazyFrame[Any]:
-    """Stage ``k``'s reach time (and epoch microseconds) kept where ``keep(k)`` holds."""
-    columns = []
-    for k in range(1, n):
-        kept = keep(k)
-        columns += [
-            nw.when(kept).then(nw.col(f"__pk_e{k}")).alias(f"__pk_e{k}"),
-            nw.when(kept).then(nw.col(f"__pk_u{k}")).alias(f"__pk_u{k}"),
-        ]
-    return wide.with_columns(*columns)
+def _stage_kept(k: int, kept: nw.Expr) -> list[nw.Expr]:
+    """Stage ``k``'s reach time and its epoch microseconds, kept where ``kept`` holds."""
+    return [
+        nw.when(kept).then(nw.col(f"__pk_e{k}")).alias(f"__pk_e{k}"),
+        nw.when(kept).then(nw.col(f"__pk_u{k}")).alias(f"__pk_u{k}"),
+    ]
 
 
 def _step_windows(wide: nw.LazyFrame[Any], opts: _Options) -> nw.LazyFrame[Any]:
@@ -709,10 +705,7 @@ def _step_windows(wide: nw.LazyFrame[Any], opts: _Options) -> nw.LazyFrame[Any]:
         kept = ~previous.is_null()
         if window is not None:
             kept = kept & (current < previous + window).fill_null(value=False)
-        wide = wide.with_columns(
-            nw.when(kept).then(current).alias(f"__pk_e{k}"),
-            nw.when(kept).then(nw.col(f"__pk_u{k}")).alias(f"__pk_u{k}"),
-        )
+        wide = wide.with_columns(*_stage_kept(k, kept))
     return wide
 
 
@@ -781,9 +774,11 @@ def _excluded(
         )
         .select(*schema.names(), _EXCLUDED_AT)
     )
-    return _without_stages(
-        first, n, lambda k: nw.col(_EXCLUDED_AT).is_null() | (nw.col(_EXCLUDED_AT) > k)
-    )
+    before = [
+        _stage_kept(k, nw.col(_EXCLUDED_AT).is_null() | (nw.col(_EXCLUDED_AT) > k))
+        for k in range(1, n)
+    ]
+    return first.with_columns(*[expr for pair in before for expr in pair])
 
 
 def _long(wide: nw.LazyFrame[Any], n: int, by: Sequence[str]) -> nw.LazyFrame[Any]:
