@@ -187,9 +187,9 @@ def read_preset(
             f"schema={schema!r} names a schema of a DuckDB database file, but "
             f"{str(path)!r} is an export directory"
         )
-    folder = _check_folder(path, encoding)
-    frames = _read_sources(folder, chosen, encoding, problems)
-    found = [file.name for file, _ in _source_files(folder)]
+    listing = _source_files(_check_folder(path, encoding))
+    frames = _read_sources(listing, chosen, encoding, problems)
+    found = [file.name for file, _ in listing]
     return _run(
         chosen, frames, tz=tz, strict=strict, problems=problems, suffix_names=True, found=found
     )
@@ -314,55 +314,24 @@ def _matching(names: list[tuple[Any, set[str]]], keys: set[str]) -> list[Any]:
 
 
 def _read_sources(
-    folder: Path, preset: Preset, encoding: str, problems: list[Problem]
+    listing: list[tuple[Path, set[str]]], preset: Preset, encoding: str, problems: list[Problem]
 ) -> dict[str, pd.DataFrame]:
-    files = _source_files(folder)
-    aliases = _source_aliases(preset)
+    """The preset's sources from the files of a directory ``listing``."""
+    files = {file.name: file for file, _ in listing}
+    named = [(file.name, keys) for file, keys in listing]
     frames: dict[str, pd.DataFrame] = {}
-    for source in _source_names(preset):
-        candidates = _matching(files, aliases[source])
-        if len(candidates) > 1:
-            names = ", ".join(f.name for f in candidates)
-            problems.append(
-                Problem(
-                    table=source,
-                    column=None,
-                    rule="duplicate_source_file",
-                    message=f"more than one file for source {source}: {names}",
-                    value=candidates[0].name,
-                    hint="keep exactly one file per exported object",
-                )
-            )
-            continue
-        if candidates:
-            frame = read_file(source, candidates[0], encoding, "pandas", problems)
-            if frame is not None:
-                frames[source] = _as_text_frame(frame, source, file=candidates[0].name)
+    for source, name in _sources_found(preset, named, "file", problems).items():
+        frame = read_file(source, files[name], encoding, "pandas", problems)
+        if frame is not None:
+            frames[source] = _as_text_frame(frame, source, file=name)
     return frames
 
 
 def _read_tables(db: Database, preset: Preset, problems: list[Problem]) -> dict[str, pd.DataFrame]:
     """The preset's sources from the database tables of the same names."""
     frames: dict[str, pd.DataFrame] = {}
-    aliases = _source_aliases(preset)
-    tables = [(name, _table_keys(name)) for name in db.names]
-    for source in _source_names(preset):
-        found = _matching(tables, aliases[source])
-        if len(found) > 1:
-            problems.append(
-                Problem(
-                    table=source,
-                    column=None,
-                    rule="duplicate_source_file",
-                    message=f"more than one table for source {source}: {', '.join(found)}",
-                    value=found[0],
-                    hint="keep exactly one table per exported object",
-                )
-            )
-            continue
-        name = found[0] if found else None
-        if name is None:
-            continue
+    named = [(name, _table_keys(name)) for name in db.names]
+    for source, name in _sources_found(preset, named, "table", problems).items():
         try:
             native = db.collect(name)
         except PipelineKitError as exc:
@@ -373,6 +342,31 @@ def _read_tables(db: Database, preset: Preset, problems: list[Problem]) -> dict[
         # through Arrow with nullable integers: an id column with gaps stays "101"
         frames[source] = _as_text_frame(polars_to_pandas(native), source, file=db.label(name))
     return frames
+
+
+def _sources_found(
+    preset: Preset, named: list[tuple[str, set[str]]], what: str, problems: list[Problem]
+) -> dict[str, str]:
+    """Preset source -> the one file or table name that stands for it; a source that
+    several names stand for is a ``duplicate_source_file`` problem (none is read)."""
+    aliases = _source_aliases(preset)
+    found: dict[str, str] = {}
+    for source in _source_names(preset):
+        matches = _matching(named, aliases[source])
+        if len(matches) > 1:
+            problems.append(
+                Problem(
+                    table=source,
+                    column=None,
+                    rule="duplicate_source_file",
+                    message=f"more than one {what} for source {source}: {', '.join(matches)}",
+                    value=matches[0],
+                    hint=f"keep exactly one {what} per exported object",
+                )
+            )
+        elif matches:
+            found[source] = matches[0]
+    return found
 
 
 def _as_text_frame(native: Any, source: str, *, file: str | None = None) -> pd.DataFrame:
